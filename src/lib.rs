@@ -1,1 +1,19 @@
-pub fn x(){}
+//! tenant-router: an edge tenant router for multi-tenant SaaS on Supabase.
+//!
+//! The core (everything but `worker_adapter`) knows nothing of workerd and is tested natively.
+//! The request pipeline lives in [`pipeline`], one function per phase.
+
+pub mod auth;
+pub mod config;
+pub mod cors;
+pub mod directory;
+pub mod error;
+pub mod host;
+pub mod log;
+pub mod pipeline;
+pub mod proxy;
+pub mod runtime;
+pub mod tenant;
+
+#[cfg(target_arch = "wasm32")]
+mod worker_adapter;

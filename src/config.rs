@@ -1,0 +1,396 @@
+//! Configuration from wrangler vars and secrets (SPEC §2), parsed and validated once per isolate.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::error::RouterError;
+use crate::tenant::TenantRecord;
+
+/// Where configuration values come from: the Worker's `env` in production, a map in tests.
+pub trait VarSource {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+impl VarSource for HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JwtAlg {
+    Hs256,
+    Es256,
+    Rs256,
+}
+
+impl JwtAlg {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "HS256" => Some(Self::Hs256),
+            "ES256" => Some(Self::Es256),
+            "RS256" => Some(Self::Rs256),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::Es256 => "ES256",
+            Self::Rs256 => "RS256",
+        }
+    }
+}
+
+/// A Supabase project the router forwards to: the shared one or a dedicated placement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    /// `shared`, or the key in `DEDICATED_PROJECTS`.
+    pub name: String,
+    /// Origin and optional base path, without a trailing slash.
+    pub url: String,
+    pub anon_key: String,
+    pub jwt_secret: Option<String>,
+    pub issuer: String,
+}
+
+impl Project {
+    pub fn jwks_url(&self) -> String {
+        format!("{}/auth/v1/.well-known/jwks.json", self.url)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DirectorySource {
+    Supabase,
+    Static(Vec<TenantRecord>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub shared: Project,
+    pub dedicated: HashMap<String, Project>,
+    pub algorithms: Vec<JwtAlg>,
+    pub audience: String,
+    pub jwks_min_refresh_s: u64,
+    pub allow_service_role: bool,
+    pub base_domains: Vec<String>,
+    pub reserved_labels: Vec<String>,
+    pub directory: DirectorySource,
+    pub directory_ttl_s: u64,
+    pub directory_negative_ttl_s: u64,
+    pub directory_stale_s: u64,
+    pub frontend_origin: Option<String>,
+    pub allowed_origins: Vec<String>,
+    pub signup_max_bytes: usize,
+    pub upstream_timeout_ms: u64,
+    /// Exposes `/__router/bench/verify`; for the benchmark only, never in production.
+    pub bench_endpoints: bool,
+}
+
+fn bad(var: &'static str, reason: impl Into<String>) -> RouterError {
+    RouterError::Misconfigured { var, reason: reason.into() }
+}
+
+fn non_empty(src: &dyn VarSource, name: &str) -> Option<String> {
+    src.var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn required(src: &dyn VarSource, var: &'static str) -> Result<String, RouterError> {
+    non_empty(src, var).ok_or_else(|| bad(var, "required but not set"))
+}
+
+fn number<T: std::str::FromStr>(
+    src: &dyn VarSource,
+    var: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, RouterError>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    match non_empty(src, var) {
+        None => Ok(default),
+        Some(v) => {
+            let n: T = v.parse().map_err(|_| bad(var, format!("not a number: {v:?}")))?;
+            if n < min || n > max {
+                return Err(bad(var, format!("must be between {min} and {max}")));
+            }
+            Ok(n)
+        }
+    }
+}
+
+fn boolean(src: &dyn VarSource, var: &'static str) -> Result<bool, RouterError> {
+    match non_empty(src, var).as_deref() {
+        None | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(v) => Err(bad(var, format!("expected true or false, got {v:?}"))),
+    }
+}
+
+fn list(src: &dyn VarSource, name: &str) -> Option<Vec<String>> {
+    non_empty(src, name).map(|v| {
+        v.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect()
+    })
+}
+
+/// An http(s) URL reduced to `scheme://host[:port][/path]` without a trailing slash.
+fn base_url(var: &'static str, raw: &str) -> Result<String, RouterError> {
+    let u = url::Url::parse(raw).map_err(|e| bad(var, format!("not a URL: {e}")))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(bad(var, "must be an http(s) URL"));
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(bad(var, "must not carry a query or fragment"));
+    }
+    Ok(u.as_str().trim_end_matches('/').to_string())
+}
+
+fn origin(var: &'static str, raw: &str) -> Result<String, RouterError> {
+    let u = url::Url::parse(raw).map_err(|e| bad(var, format!("not an origin: {raw:?}: {e}")))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(bad(var, format!("not an http(s) origin: {raw:?}")));
+    }
+    Ok(u.origin().ascii_serialization())
+}
+
+#[derive(Deserialize)]
+struct DedicatedProject {
+    url: String,
+    anon_key: String,
+    #[serde(default)]
+    jwt_secret: Option<String>,
+}
+
+impl Config {
+    pub fn from_vars(src: &dyn VarSource) -> Result<Self, RouterError> {
+        let url = base_url("SUPABASE_URL", &required(src, "SUPABASE_URL")?)?;
+        let anon_key = required(src, "SUPABASE_ANON_KEY")?;
+        let jwt_secret = non_empty(src, "SUPABASE_JWT_SECRET");
+        let issuer = non_empty(src, "JWT_ISSUER").unwrap_or_else(|| format!("{url}/auth/v1"));
+        let audience = non_empty(src, "JWT_AUDIENCE").unwrap_or_else(|| "authenticated".into());
+
+        let algorithms = match non_empty(src, "JWT_ALGORITHMS") {
+            None => {
+                let mut a = vec![JwtAlg::Es256, JwtAlg::Rs256];
+                if jwt_secret.is_some() {
+                    a.push(JwtAlg::Hs256);
+                }
+                a
+            }
+            Some(v) => {
+                let mut a = Vec::new();
+                for name in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let alg = JwtAlg::parse(name).ok_or_else(|| {
+                        bad("JWT_ALGORITHMS", format!("unsupported algorithm {name:?} (allowed: HS256, ES256, RS256)"))
+                    })?;
+                    if !a.contains(&alg) {
+                        a.push(alg);
+                    }
+                }
+                if a.is_empty() {
+                    return Err(bad("JWT_ALGORITHMS", "empty"));
+                }
+                a
+            }
+        };
+        if algorithms.contains(&JwtAlg::Hs256) && jwt_secret.is_none() {
+            return Err(bad("SUPABASE_JWT_SECRET", "HS256 is allowed by JWT_ALGORITHMS but no secret is set"));
+        }
+
+        let base_domains = list(src, "BASE_DOMAINS").ok_or_else(|| bad("BASE_DOMAINS", "required but not set"))?;
+        for d in &base_domains {
+            crate::host::normalise(d).map_err(|e| bad("BASE_DOMAINS", format!("{d:?}: {e}")))?;
+        }
+        let reserved_labels = list(src, "RESERVED_SUBDOMAINS")
+            .unwrap_or_else(|| ["www", "api", "app", "admin", "auth"].map(String::from).to_vec());
+
+        let directory = match src.var("TENANT_DIRECTORY").map(|s| s.trim().to_string()) {
+            None => DirectorySource::Supabase,
+            Some(s) if s.is_empty() || s == "supabase" => DirectorySource::Supabase,
+            Some(s) => {
+                let records: Vec<TenantRecord> = serde_json::from_str(&s).map_err(|e| {
+                    bad("TENANT_DIRECTORY", format!("expected \"supabase\" or a JSON array of routing records: {e}"))
+                })?;
+                for r in &records {
+                    if crate::host::normalise(&r.slug).map(|h| h != r.slug || h.contains('.')).unwrap_or(true) {
+                        return Err(bad("TENANT_DIRECTORY", format!("invalid slug {:?}", r.slug)));
+                    }
+                }
+                DirectorySource::Static(records)
+            }
+        };
+
+        let dedicated = match non_empty(src, "DEDICATED_PROJECTS") {
+            None => HashMap::new(),
+            Some(s) => {
+                let raw: HashMap<String, DedicatedProject> = serde_json::from_str(&s)
+                    .map_err(|e| bad("DEDICATED_PROJECTS", format!("expected {{\"name\": {{\"url\", \"anon_key\", \"jwt_secret\"?}}}}: {e}")))?;
+                let mut out = HashMap::new();
+                for (name, p) in raw {
+                    let url = base_url("DEDICATED_PROJECTS", &p.url)?;
+                    out.insert(
+                        name.clone(),
+                        Project { issuer: format!("{url}/auth/v1"), name, url, anon_key: p.anon_key, jwt_secret: p.jwt_secret },
+                    );
+                }
+                out
+            }
+        };
+
+        let frontend_origin = non_empty(src, "FRONTEND_ORIGIN").map(|v| base_url("FRONTEND_ORIGIN", &v)).transpose()?;
+        let allowed_origins = match non_empty(src, "ALLOWED_ORIGINS") {
+            None => Vec::new(),
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|o| origin("ALLOWED_ORIGINS", o))
+                .collect::<Result<_, _>>()?,
+        };
+
+        Ok(Config {
+            shared: Project { name: "shared".into(), url, anon_key, jwt_secret, issuer },
+            dedicated,
+            algorithms,
+            audience,
+            jwks_min_refresh_s: number(src, "JWKS_MIN_REFRESH_S", 60, 0, 86_400)?,
+            allow_service_role: boolean(src, "ALLOW_SERVICE_ROLE")?,
+            base_domains,
+            reserved_labels,
+            directory,
+            directory_ttl_s: number(src, "DIRECTORY_TTL_S", 60, 0, 86_400)?,
+            directory_negative_ttl_s: number(src, "DIRECTORY_NEGATIVE_TTL_S", 10, 0, 86_400)?,
+            directory_stale_s: number(src, "DIRECTORY_STALE_S", 300, 0, 86_400)?,
+            frontend_origin,
+            allowed_origins,
+            signup_max_bytes: number(src, "SIGNUP_MAX_BYTES", 65_536, 256, 10 * 1024 * 1024)?,
+            upstream_timeout_ms: number(src, "UPSTREAM_TIMEOUT_MS", 30_000, 1, 600_000)?,
+            bench_endpoints: boolean(src, "BENCH_ENDPOINTS")?,
+        })
+    }
+
+    /// The project a tenant's requests go to; an unknown placement is an operator error.
+    pub fn project_for(&self, tenant: &TenantRecord) -> Result<&Project, RouterError> {
+        match &tenant.placement {
+            None => Ok(&self.shared),
+            Some(p) => self
+                .dedicated
+                .get(&p.project)
+                .ok_or_else(|| RouterError::PlacementUnavailable(format!("project {:?} is not configured", p.project))),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn minimal() -> HashMap<String, String> {
+        vars(&[
+            ("SUPABASE_URL", "https://proj.supabase.co/"),
+            ("SUPABASE_ANON_KEY", "sb_publishable_x"),
+            ("BASE_DOMAINS", "app.example, Other.Example"),
+        ])
+    }
+
+    fn err_var(r: Result<Config, RouterError>) -> &'static str {
+        match r {
+            Err(RouterError::Misconfigured { var, .. }) => var,
+            other => panic!("expected misconfiguration, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let c = Config::from_vars(&minimal()).unwrap();
+        assert_eq!(c.shared.url, "https://proj.supabase.co");
+        assert_eq!(c.shared.issuer, "https://proj.supabase.co/auth/v1");
+        assert_eq!(c.audience, "authenticated");
+        assert_eq!(c.algorithms, vec![JwtAlg::Es256, JwtAlg::Rs256]);
+        assert_eq!(c.base_domains, vec!["app.example", "other.example"]);
+        assert_eq!(c.reserved_labels, vec!["www", "api", "app", "admin", "auth"]);
+        assert_eq!(c.directory, DirectorySource::Supabase);
+        assert_eq!((c.directory_ttl_s, c.directory_negative_ttl_s, c.directory_stale_s), (60, 10, 300));
+        assert_eq!(c.signup_max_bytes, 65_536);
+        assert_eq!(c.upstream_timeout_ms, 30_000);
+        assert_eq!(c.jwks_min_refresh_s, 60);
+        assert!(!c.allow_service_role);
+    }
+
+    #[test]
+    fn secret_enables_hs256_by_default() {
+        let mut v = minimal();
+        v.insert("SUPABASE_JWT_SECRET".into(), "s3cret".into());
+        assert!(Config::from_vars(&v).unwrap().algorithms.contains(&JwtAlg::Hs256));
+    }
+
+    #[test]
+    fn missing_required_values_name_the_variable() {
+        for var in ["SUPABASE_URL", "SUPABASE_ANON_KEY", "BASE_DOMAINS"] {
+            let mut v = minimal();
+            v.remove(var);
+            assert_eq!(err_var(Config::from_vars(&v)), var);
+        }
+    }
+
+    #[test]
+    fn malformed_values_name_the_variable() {
+        let cases = [
+            ("SUPABASE_URL", "ftp://x"),
+            ("JWT_ALGORITHMS", "none"),
+            ("JWT_ALGORITHMS", "HS512"),
+            ("DIRECTORY_TTL_S", "soon"),
+            ("UPSTREAM_TIMEOUT_MS", "0"),
+            ("ALLOW_SERVICE_ROLE", "yes please"),
+            ("TENANT_DIRECTORY", "[{\"slug\": 1}]"),
+            ("DEDICATED_PROJECTS", "{\"big\": {\"url\": \"nope\", \"anon_key\": \"k\"}}"),
+            ("ALLOWED_ORIGINS", "not an origin"),
+            ("BASE_DOMAINS", "bad_domain.example"),
+        ];
+        for (var, value) in cases {
+            let mut v = minimal();
+            v.insert(var.into(), value.into());
+            assert_eq!(err_var(Config::from_vars(&v)), var, "{var}={value}");
+        }
+    }
+
+    #[test]
+    fn hs256_without_secret_is_refused() {
+        let mut v = minimal();
+        v.insert("JWT_ALGORITHMS".into(), "HS256".into());
+        assert_eq!(err_var(Config::from_vars(&v)), "SUPABASE_JWT_SECRET");
+    }
+
+    #[test]
+    fn static_directory_and_dedicated_projects_parse() {
+        let mut v = minimal();
+        v.insert(
+            "TENANT_DIRECTORY".into(),
+            r#"[{"id":"11111111-1111-4111-8111-111111111111","slug":"acme","name":"Acme","status":"active","signup":"open","placement":{"project":"big"}}]"#.into(),
+        );
+        v.insert("DEDICATED_PROJECTS".into(), r#"{"big":{"url":"https://big.supabase.co","anon_key":"k2"}}"#.into());
+        let c = Config::from_vars(&v).unwrap();
+        let DirectorySource::Static(records) = &c.directory else { panic!("static expected") };
+        let p = c.project_for(&records[0]).unwrap();
+        assert_eq!(p.issuer, "https://big.supabase.co/auth/v1");
+        assert_eq!(p.name, "big");
+    }
+
+    #[test]
+    fn unknown_placement_is_unavailable() {
+        let c = Config::from_vars(&minimal()).unwrap();
+        let t: TenantRecord = serde_json::from_str(
+            r#"{"id":"11111111-1111-4111-8111-111111111111","slug":"a","name":"A","status":"active","signup":"open","placement":{"project":"gone"}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.project_for(&t).unwrap_err().code(), "placement_unavailable");
+    }
+}

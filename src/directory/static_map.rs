@@ -1,0 +1,63 @@
+//! A directory held in configuration (`TENANT_DIRECTORY` as a JSON array).
+
+use std::collections::HashMap;
+
+use futures::future::LocalBoxFuture;
+
+use super::{LookupResult, TenantSource};
+use crate::host::HostKind;
+use crate::tenant::TenantRecord;
+
+#[derive(Debug, Default)]
+pub struct StaticDirectory {
+    by_slug: HashMap<String, TenantRecord>,
+    by_domain: HashMap<String, TenantRecord>,
+}
+
+impl StaticDirectory {
+    pub fn new(records: &[TenantRecord]) -> Self {
+        let mut d = Self::default();
+        for r in records {
+            d.by_slug.insert(r.slug.to_ascii_lowercase(), r.clone());
+            if let Some(domain) = &r.custom_domain {
+                d.by_domain.insert(domain.trim_end_matches('.').to_ascii_lowercase(), r.clone());
+            }
+        }
+        d
+    }
+
+    pub fn get(&self, key: &HostKind) -> Option<&TenantRecord> {
+        match key {
+            HostKind::Slug(s) => self.by_slug.get(s),
+            HostKind::CustomDomain(d) => self.by_domain.get(d),
+            HostKind::Platform => None,
+        }
+    }
+}
+
+impl TenantSource for StaticDirectory {
+    fn lookup(&self, key: &HostKind) -> LocalBoxFuture<'static, LookupResult> {
+        let found = self.get(key).cloned();
+        Box::pin(async move { Ok(found) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_by_slug_and_by_custom_domain_only() {
+        let r: TenantRecord = serde_json::from_str(
+            r#"{"id":"11111111-1111-4111-8111-111111111111","slug":"acme","name":"A","status":"active",
+                "custom_domain":"CRM.Acme.com","signup":"open"}"#,
+        )
+        .unwrap();
+        let d = StaticDirectory::new(&[r]);
+        assert!(d.get(&HostKind::Slug("acme".into())).is_some());
+        assert!(d.get(&HostKind::CustomDomain("crm.acme.com".into())).is_some());
+        // A slug is never a domain and the reverse.
+        assert!(d.get(&HostKind::CustomDomain("acme".into())).is_none());
+        assert!(d.get(&HostKind::Slug("crm.acme.com".into())).is_none());
+    }
+}

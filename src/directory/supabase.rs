@@ -1,0 +1,178 @@
+//! The production directory: `POST /rest/v1/rpc/resolve_tenant` through postgrest-rs.
+//!
+//! postgrest-rs drives reqwest, whose wasm32 backend calls the global `fetch`, so the same code
+//! runs natively in tests and inside workerd.
+
+use futures::future::LocalBoxFuture;
+use postgrest::Postgrest;
+use serde_json::{json, Value};
+
+use super::{record_matches, DirectoryError, LookupResult, TenantSource};
+use crate::host::HostKind;
+use crate::tenant::TenantRecord;
+
+/// Routing records are small; anything bigger is not a routing record.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct SupabaseDirectory {
+    client: Postgrest,
+}
+
+impl SupabaseDirectory {
+    pub fn new(project_url: &str, anon_key: &str) -> Self {
+        let mut client = Postgrest::new(format!("{project_url}/rest/v1")).insert_header("apikey", anon_key);
+        // A legacy anon key is a JWT and doubles as bearer; publishable keys must not be sent as one.
+        if anon_key.starts_with("eyJ") {
+            client = client.insert_header("Authorization", format!("Bearer {anon_key}"));
+        }
+        Self { client }
+    }
+
+    /// The RPC body: the router classifies the host, the database knows nothing of base domains.
+    pub fn rpc_params(key: &HostKind) -> Option<Value> {
+        match key {
+            HostKind::Slug(s) => Some(json!({ "p_slug": s })),
+            HostKind::CustomDomain(d) => Some(json!({ "p_domain": d })),
+            HostKind::Platform => None,
+        }
+    }
+}
+
+pub fn parse_answer(key: &HostKind, body: &[u8]) -> LookupResult {
+    if body.len() > MAX_ANSWER_BYTES {
+        return Err(DirectoryError::Malformed("answer too large".into()));
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| DirectoryError::Malformed(e.to_string()))?;
+    // PostgREST returns a scalar function's json as is; some setups wrap it in a one-row array.
+    let value = match value {
+        Value::Array(mut rows) if rows.len() <= 1 => rows.pop().unwrap_or(Value::Null),
+        v => v,
+    };
+    if value.is_null() {
+        return Ok(None);
+    }
+    let record: TenantRecord = serde_json::from_value(value).map_err(|e| DirectoryError::Malformed(e.to_string()))?;
+    if !record_matches(key, &record) {
+        return Err(DirectoryError::Malformed("record does not match the requested host".into()));
+    }
+    Ok(Some(record))
+}
+
+impl TenantSource for SupabaseDirectory {
+    fn lookup(&self, key: &HostKind) -> LocalBoxFuture<'static, LookupResult> {
+        let client = self.client.clone();
+        let key = key.clone();
+        Box::pin(async move {
+            let Some(params) = Self::rpc_params(&key) else { return Ok(None) };
+            let resp = client
+                .rpc("resolve_tenant", params.to_string())
+                .execute()
+                .await
+                .map_err(|e| DirectoryError::Transport(e.to_string()))?;
+            let status = resp.status().as_u16();
+            if !(200..300).contains(&status) {
+                return Err(DirectoryError::Status(status));
+            }
+            let body = resp.bytes().await.map_err(|e| DirectoryError::Transport(e.to_string()))?;
+            parse_answer(&key, &body)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const ACME: &str = r#"{"id":"11111111-1111-4111-8111-111111111111","slug":"acme","name":"Acme","status":"active","custom_domain":"crm.acme.com","signup":"open","branding":{},"placement":null}"#;
+
+    #[test]
+    fn null_answer_is_not_found() {
+        assert_eq!(parse_answer(&HostKind::Slug("x".into()), b"null").unwrap(), None);
+        assert_eq!(parse_answer(&HostKind::Slug("x".into()), b"[]").unwrap(), None);
+    }
+
+    #[test]
+    fn a_record_for_another_host_is_refused() {
+        let r = parse_answer(&HostKind::Slug("globex".into()), ACME.as_bytes());
+        assert!(matches!(r, Err(DirectoryError::Malformed(_))));
+        let r = parse_answer(&HostKind::CustomDomain("crm.globex.com".into()), ACME.as_bytes());
+        assert!(matches!(r, Err(DirectoryError::Malformed(_))));
+    }
+
+    #[test]
+    fn garbage_answers_are_malformed() {
+        for body in [&b"<html>"[..], b"{\"id\":1}", b"[1,2]"] {
+            assert!(parse_answer(&HostKind::Slug("acme".into()), body).is_err());
+        }
+    }
+
+    /// One-shot HTTP server: answers one request and hands back what it received.
+    async fn serve_once(status: &'static str, body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 8192];
+            let mut got = Vec::new();
+            loop {
+                let n = sock.read(&mut buf).await.unwrap();
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got).to_string();
+                if let Some(idx) = text.find("\r\n\r\n") {
+                    let len = text
+                        .lines()
+                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                        .unwrap_or(0);
+                    if got.len() >= idx + 4 + len {
+                        break;
+                    }
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+            let resp = format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+            sock.write_all(resp.as_bytes()).await.unwrap();
+            String::from_utf8_lossy(&got).to_string()
+        });
+        (url, handle)
+    }
+
+    #[tokio::test]
+    async fn rpc_sends_the_slug_and_the_anon_key() {
+        let (url, seen) = serve_once("200 OK", ACME).await;
+        let d = SupabaseDirectory::new(&url, "sb_publishable_abc");
+        let r = d.lookup(&HostKind::Slug("acme".into())).await.unwrap().unwrap();
+        assert_eq!(r.slug, "acme");
+        let req = seen.await.unwrap();
+        assert!(req.starts_with("POST /rest/v1/rpc/resolve_tenant "), "{req}");
+        assert!(req.to_ascii_lowercase().contains("apikey: sb_publishable_abc"));
+        assert!(!req.to_ascii_lowercase().contains("authorization:"), "publishable key is not a bearer");
+        assert!(req.ends_with(r#"{"p_slug":"acme"}"#), "{req}");
+    }
+
+    #[tokio::test]
+    async fn rpc_sends_the_domain_for_custom_domains() {
+        let (url, seen) = serve_once("200 OK", ACME).await;
+        let d = SupabaseDirectory::new(&url, "eyJlegacy");
+        d.lookup(&HostKind::CustomDomain("crm.acme.com".into())).await.unwrap().unwrap();
+        let req = seen.await.unwrap();
+        assert!(req.ends_with(r#"{"p_domain":"crm.acme.com"}"#), "{req}");
+        assert!(req.to_ascii_lowercase().contains("authorization: bearer eyjlegacy"));
+    }
+
+    #[tokio::test]
+    async fn http_errors_are_directory_errors() {
+        let (url, _seen) = serve_once("503 Service Unavailable", "{}").await;
+        let d = SupabaseDirectory::new(&url, "k");
+        assert_eq!(d.lookup(&HostKind::Slug("acme".into())).await, Err(DirectoryError::Status(503)));
+    }
+
+    #[tokio::test]
+    async fn unreachable_directory_is_a_transport_error() {
+        let d = SupabaseDirectory::new("http://127.0.0.1:9", "k");
+        assert!(matches!(d.lookup(&HostKind::Slug("acme".into())).await, Err(DirectoryError::Transport(_))));
+    }
+}

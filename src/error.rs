@@ -1,0 +1,215 @@
+//! Every failure the router itself produces, and the one place that turns it into a response.
+//!
+//! Bodies use PostgREST's error shape so supabase-js surfaces them like any Supabase error; on
+//! `/auth/v1` paths the body also carries `error_code` and `msg`, which is what the auth client reads.
+
+use serde_json::{json, Value};
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RouterError {
+    #[error("router misconfigured: {var}: {reason}")]
+    Misconfigured { var: &'static str, reason: String },
+    #[error("invalid host: {0}")]
+    InvalidHost(String),
+    #[error("no tenant is served on this host")]
+    NoTenantForHost,
+    #[error("no tenant for this host")]
+    TenantNotFound,
+    #[error("tenant is suspended")]
+    TenantSuspended,
+    #[error("tenant directory unavailable: {0}")]
+    DirectoryUnavailable(String),
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    #[error("service_role credentials are not accepted on tenant hosts")]
+    ServiceRoleForbidden,
+    #[error("the token does not belong to this tenant")]
+    TenantMismatch,
+    #[error("invalid body: {0}")]
+    InvalidBody(String),
+    #[error("body larger than {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("sign-up is closed on this tenant")]
+    SignupClosed,
+    #[error("tenant placement unavailable: {0}")]
+    PlacementUnavailable(String),
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("upstream unreachable: {0}")]
+    UpstreamUnreachable(String),
+    #[error("upstream did not answer within {0} ms")]
+    UpstreamTimeout(u64),
+}
+
+/// A rendered error: status, extra headers and a JSON body. The adapter only copies it out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorResponse {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Value,
+}
+
+impl RouterError {
+    pub fn code(&self) -> &'static str {
+        use RouterError::*;
+        match self {
+            Misconfigured { .. } => "router_misconfigured",
+            InvalidHost(_) => "invalid_host",
+            NoTenantForHost => "no_tenant_for_host",
+            TenantNotFound => "tenant_not_found",
+            TenantSuspended => "tenant_suspended",
+            DirectoryUnavailable(_) => "directory_unavailable",
+            InvalidToken(_) => "invalid_token",
+            ServiceRoleForbidden => "service_role_forbidden",
+            TenantMismatch => "tenant_mismatch",
+            InvalidBody(_) => "invalid_body",
+            BodyTooLarge { .. } => "body_too_large",
+            SignupClosed => "signup_closed",
+            PlacementUnavailable(_) => "placement_unavailable",
+            NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+            UpstreamUnreachable(_) => "upstream_unreachable",
+            UpstreamTimeout(_) => "upstream_timeout",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        use RouterError::*;
+        match self {
+            Misconfigured { .. } => 500,
+            InvalidHost(_) | InvalidBody(_) => 400,
+            InvalidToken(_) => 401,
+            TenantSuspended | ServiceRoleForbidden | TenantMismatch | SignupClosed => 403,
+            NoTenantForHost | TenantNotFound | NotFound => 404,
+            MethodNotAllowed => 405,
+            BodyTooLarge { .. } => 413,
+            UpstreamUnreachable(_) => 502,
+            DirectoryUnavailable(_) | PlacementUnavailable(_) => 503,
+            UpstreamTimeout(_) => 504,
+        }
+    }
+
+    fn hint(&self) -> Option<&'static str> {
+        use RouterError::*;
+        match self {
+            Misconfigured { .. } => Some("Check the Worker's vars and secrets (wrangler.toml, wrangler secret put)."),
+            InvalidToken(_) => Some("Sign in again to obtain a fresh access token."),
+            TenantMismatch => Some("Sign in on this tenant's domain."),
+            SignupClosed => Some("Ask an administrator of this tenant for an invitation."),
+            DirectoryUnavailable(_) => Some("Retry shortly."),
+            _ => None,
+        }
+    }
+
+    /// Details are for operators and clients alike, so they never echo secrets or tokens.
+    fn details(&self) -> Option<String> {
+        use RouterError::*;
+        match self {
+            Misconfigured { reason, .. } => Some(reason.clone()),
+            InvalidHost(d) | InvalidToken(d) | InvalidBody(d) | DirectoryUnavailable(d)
+            | PlacementUnavailable(d) | UpstreamUnreachable(d) => Some(d.clone()),
+            _ => None,
+        }
+    }
+
+    fn message(&self) -> String {
+        use RouterError::*;
+        match self {
+            Misconfigured { var, .. } => format!("Router misconfigured: {var}"),
+            InvalidHost(_) => "Invalid Host header".into(),
+            NoTenantForHost => "No tenant is served on this host".into(),
+            TenantNotFound => "No tenant found for this host".into(),
+            TenantSuspended => "This tenant is suspended".into(),
+            DirectoryUnavailable(_) => "Tenant directory unavailable".into(),
+            InvalidToken(_) => "Invalid or expired access token".into(),
+            other => {
+                let s = other.to_string();
+                let mut c = s.chars();
+                match c.next() {
+                    Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                    None => s,
+                }
+            }
+        }
+    }
+
+    /// The single place where a `RouterError` becomes an HTTP answer.
+    pub fn to_response(&self, path: &str) -> ErrorResponse {
+        let code = self.code();
+        let message = self.message();
+        let mut body = json!({
+            "code": code,
+            "message": message,
+            "details": self.details(),
+            "hint": self.hint(),
+        });
+        if path == "/auth/v1" || path.starts_with("/auth/v1/") {
+            body["error_code"] = json!(code);
+            body["msg"] = json!(message);
+        }
+        let mut headers = vec![("content-type", "application/json; charset=utf-8".to_string())];
+        match self {
+            RouterError::InvalidToken(_) => headers.push((
+                "www-authenticate",
+                "Bearer error=\"invalid_token\", error_description=\"invalid or expired access token\""
+                    .to_string(),
+            )),
+            RouterError::DirectoryUnavailable(_) => headers.push(("retry-after", "5".into())),
+            RouterError::MethodNotAllowed => headers.push(("allow", "GET, HEAD, OPTIONS".into())),
+            _ => {}
+        }
+        ErrorResponse { status: self.status(), headers, body }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_use_postgrest_shape() {
+        let r = RouterError::TenantNotFound.to_response("/rest/v1/contacts");
+        assert_eq!(r.status, 404);
+        assert_eq!(r.body["code"], "tenant_not_found");
+        for k in ["message", "details", "hint"] {
+            assert!(r.body.get(k).is_some(), "missing {k}");
+        }
+        assert!(r.body.get("error_code").is_none());
+    }
+
+    #[test]
+    fn auth_paths_also_carry_error_code_and_msg() {
+        let r = RouterError::SignupClosed.to_response("/auth/v1/signup");
+        assert_eq!(r.status, 403);
+        assert_eq!(r.body["error_code"], "signup_closed");
+        assert_eq!(r.body["msg"], r.body["message"]);
+    }
+
+    #[test]
+    fn invalid_token_carries_www_authenticate() {
+        let r = RouterError::InvalidToken("expired".into()).to_response("/rest/v1/x");
+        assert_eq!(r.status, 401);
+        assert!(r
+            .headers
+            .iter()
+            .any(|(k, v)| *k == "www-authenticate" && v.starts_with("Bearer error=\"invalid_token\"")));
+    }
+
+    #[test]
+    fn directory_unavailable_carries_retry_after() {
+        let r = RouterError::DirectoryUnavailable("timeout".into()).to_response("/");
+        assert_eq!(r.status, 503);
+        assert!(r.headers.iter().any(|(k, _)| *k == "retry-after"));
+    }
+
+    #[test]
+    fn misconfiguration_names_the_variable() {
+        let r = RouterError::Misconfigured { var: "BASE_DOMAINS", reason: "required".into() }
+            .to_response("/");
+        assert_eq!(r.status, 500);
+        assert!(r.body["message"].as_str().unwrap_or("").contains("BASE_DOMAINS"));
+    }
+}

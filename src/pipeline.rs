@@ -1,0 +1,450 @@
+//! The request pipeline (SPEC §1) as named phases over one per-request context, after Pingora's
+//! `ProxyHttp`: route → resolve tenant → answer router endpoints / preflight → authenticate →
+//! authorise → build the upstream request. The adapter performs the fetch, then calls
+//! [`Router::relay_headers`] and [`Router::log_line`].
+
+use std::rc::Rc;
+
+use futures::future::LocalBoxFuture;
+use serde_json::json;
+
+use crate::auth::{authorise, bearer, Authenticator, TokenKind};
+use crate::config::{Config, DirectorySource, Project};
+use crate::cors;
+use crate::directory::cache::{CachePolicy, CacheStatus, DirectoryCache};
+use crate::directory::static_map::StaticDirectory;
+use crate::directory::supabase::SupabaseDirectory;
+use crate::error::RouterError;
+use crate::host::{self, HostKind};
+use crate::log::{rfc3339, RequestLog};
+use crate::proxy::headers::{upstream_headers, TenantHeaders};
+use crate::proxy::{redirect, signup, Route};
+use crate::runtime::Runtime;
+use crate::tenant::{TenantRecord, TenantStatus};
+
+const DIRECTORY_MAX_ENTRIES: usize = 10_000;
+const DIRECTORY_LOOKUP_TIMEOUT_MS: u64 = 5_000;
+const BENCH_MAX_N: u64 = 100_000;
+
+/// The request as the runtime handed it over; header names lowercase.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub method: String,
+    pub scheme: String,
+    pub host: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub client_ip: Option<String>,
+}
+
+impl Incoming {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    fn is_websocket_upgrade(&self) -> bool {
+        self.header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+    }
+}
+
+#[derive(Debug)]
+pub enum BodyError {
+    TooLarge,
+    Read(String),
+}
+
+/// The request body, read only when a rule needs it (sign-up stamping).
+pub trait BodySource {
+    fn read_limited(&mut self, limit: usize) -> LocalBoxFuture<'_, Result<Vec<u8>, BodyError>>;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpstreamBody {
+    /// Stream the client's body through unchanged.
+    Passthrough,
+    Replaced(Vec<u8>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forward {
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: UpstreamBody,
+    pub upgrade: bool,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Reply(Reply),
+    Forward(Forward),
+}
+
+/// Everything the phases learn about one request.
+#[derive(Debug, Clone)]
+pub struct RequestCtx {
+    pub started_ms: u64,
+    pub host: String,
+    pub method: String,
+    pub path: String,
+    pub route: Route,
+    pub tenant: Option<TenantRecord>,
+    pub cache: Option<CacheStatus>,
+    pub token: &'static str,
+    /// The caller's Origin header, and whether it may read our answers.
+    pub origin: Option<String>,
+    pub origin_allowed: bool,
+    /// `scheme://host[:port]` the user is on: where auth redirects must land.
+    pub user_origin: String,
+    pub project_url: Option<String>,
+    pub error: Option<&'static str>,
+}
+
+pub struct Handled {
+    pub action: Action,
+    pub ctx: RequestCtx,
+    /// Work for `ctx.wait_until`: directory refreshes.
+    pub background: Option<LocalBoxFuture<'static, ()>>,
+}
+
+enum Directory {
+    Static(StaticDirectory),
+    Supabase(Rc<DirectoryCache<SupabaseDirectory>>),
+}
+
+pub struct Router {
+    pub config: Config,
+    rt: Rc<dyn Runtime>,
+    directory: Directory,
+    auth: Authenticator,
+}
+
+fn json_reply(status: u16, body: serde_json::Value) -> Reply {
+    Reply {
+        status,
+        headers: vec![
+            ("content-type".into(), "application/json; charset=utf-8".into()),
+            ("cache-control".into(), "no-store".into()),
+        ],
+        body: body.to_string().into_bytes(),
+    }
+}
+
+impl Router {
+    pub fn new(config: Config, rt: Rc<dyn Runtime>, verifier: Rc<dyn crate::auth::crypto::SignatureVerifier>) -> Self {
+        let directory = match &config.directory {
+            DirectorySource::Static(records) => Directory::Static(StaticDirectory::new(records)),
+            DirectorySource::Supabase => Directory::Supabase(DirectoryCache::new(
+                SupabaseDirectory::new(&config.shared.url, &config.shared.anon_key),
+                rt.clone(),
+                CachePolicy {
+                    ttl_ms: config.directory_ttl_s * 1000,
+                    negative_ttl_ms: config.directory_negative_ttl_s * 1000,
+                    stale_ms: config.directory_stale_s * 1000,
+                    max_entries: DIRECTORY_MAX_ENTRIES,
+                    lookup_timeout_ms: DIRECTORY_LOOKUP_TIMEOUT_MS.min(config.upstream_timeout_ms),
+                },
+            )),
+        };
+        let auth = Authenticator::new(&config, rt.clone(), verifier);
+        Self { config, rt, directory, auth }
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.rt.now_ms()
+    }
+
+    /// Run the request phases. Never fails: every error becomes a reply here.
+    pub async fn handle(&self, req: &Incoming, body: &mut dyn BodySource) -> Handled {
+        let mut ctx = RequestCtx {
+            started_ms: self.rt.now_ms(),
+            host: req.host.to_ascii_lowercase(),
+            method: req.method.clone(),
+            path: req.path.clone(),
+            route: Route::of(&req.path),
+            tenant: None,
+            cache: None,
+            token: TokenKind::None.as_str(),
+            origin: req.header("origin").map(str::to_string),
+            origin_allowed: false,
+            user_origin: String::new(),
+            project_url: None,
+            error: None,
+        };
+        let mut background = None;
+        let action = match self.phases(req, body, &mut ctx, &mut background).await {
+            Ok(action) => action,
+            Err(e) => Action::Reply(self.error_reply(&mut ctx, &e)),
+        };
+        Handled { action, ctx, background }
+    }
+
+    async fn phases(
+        &self,
+        req: &Incoming,
+        body: &mut dyn BodySource,
+        ctx: &mut RequestCtx,
+        background: &mut Option<LocalBoxFuture<'static, ()>>,
+    ) -> Result<Action, RouterError> {
+        // Liveness answers on any host, even one we would refuse, so probes need no tenant.
+        if ctx.route == Route::Health {
+            return Ok(Action::Reply(json_reply(200, json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))));
+        }
+
+        // Phase: resolve the tenant from the host.
+        let host = host::normalise(&req.host)?;
+        ctx.host = host.clone();
+        ctx.user_origin = user_origin(&req.scheme, &req.host, &host);
+        let kind = host::classify(&host, &self.config.base_domains, &self.config.reserved_labels)?;
+        if kind == HostKind::Platform {
+            return Err(RouterError::NoTenantForHost);
+        }
+        let tenant = self.resolve(&kind, ctx, background).await?;
+        let tenant_hosts = self.tenant_hosts(&tenant);
+        ctx.origin_allowed =
+            ctx.origin.as_deref().is_some_and(|o| cors::origin_allowed(o, &tenant_hosts, &self.config.allowed_origins));
+        ctx.tenant = Some(tenant.clone());
+        if tenant.status == TenantStatus::Suspended {
+            return Err(RouterError::TenantSuspended);
+        }
+
+        // Phase: requests the edge answers itself.
+        if req.method == "OPTIONS" && req.header("access-control-request-method").is_some() {
+            return Ok(Action::Reply(self.preflight(ctx)));
+        }
+        match ctx.route {
+            Route::TenantProfile => {
+                if !matches!(req.method.as_str(), "GET" | "HEAD") {
+                    return Err(RouterError::MethodNotAllowed);
+                }
+                return Ok(Action::Reply(json_reply(200, tenant.public_profile())));
+            }
+            Route::RouterOther => return Err(RouterError::NotFound),
+            Route::BenchVerify if !self.config.bench_endpoints => return Err(RouterError::NotFound),
+            Route::Frontend => return self.frontend(req, ctx, &tenant),
+            _ => {}
+        }
+
+        // Phase: authenticate and authorise against the tenant's project.
+        let project = self.config.project_for(&tenant)?;
+        ctx.project_url = Some(project.url.clone());
+        let principal = match self.auth.authenticate(req.header("authorization"), project).await {
+            Ok(p) => p,
+            Err(e) => {
+                ctx.token = "refused";
+                return Err(e);
+            }
+        };
+        ctx.token = principal.kind.as_str();
+        if let Err(e) = authorise(&principal, &tenant, self.config.allow_service_role) {
+            ctx.token = "refused";
+            return Err(e);
+        }
+        if ctx.route == Route::BenchVerify {
+            return self.bench_verify(req, project).await;
+        }
+
+        // Phase: build the upstream request.
+        self.upstream_request(req, body, ctx, &tenant, project, &tenant_hosts).await
+    }
+
+    async fn resolve(
+        &self,
+        kind: &HostKind,
+        ctx: &mut RequestCtx,
+        background: &mut Option<LocalBoxFuture<'static, ()>>,
+    ) -> Result<TenantRecord, RouterError> {
+        let record = match &self.directory {
+            Directory::Static(d) => {
+                ctx.cache = Some(CacheStatus::Static);
+                d.get(kind).cloned()
+            }
+            Directory::Supabase(cache) => {
+                let lookup = cache.lookup(kind).await.map_err(|e| RouterError::DirectoryUnavailable(e.to_string()))?;
+                ctx.cache = Some(lookup.status);
+                *background = lookup.refresh;
+                lookup.record
+            }
+        };
+        record.ok_or(RouterError::TenantNotFound)
+    }
+
+    /// Every host the tenant is served on: its slug under each base domain and its custom domain.
+    fn tenant_hosts(&self, t: &TenantRecord) -> Vec<String> {
+        let mut hosts: Vec<String> = self.config.base_domains.iter().map(|b| format!("{}.{b}", t.slug)).collect();
+        if let Some(d) = &t.custom_domain {
+            hosts.push(d.trim_end_matches('.').to_ascii_lowercase());
+        }
+        hosts
+    }
+
+    fn preflight(&self, ctx: &RequestCtx) -> Reply {
+        let headers = match (&ctx.origin, ctx.origin_allowed) {
+            (Some(o), true) => cors::preflight_headers(o),
+            _ => Vec::new(),
+        };
+        Reply { status: 204, headers, body: Vec::new() }
+    }
+
+    fn frontend(&self, req: &Incoming, ctx: &RequestCtx, tenant: &TenantRecord) -> Result<Action, RouterError> {
+        let Some(origin) = &self.config.frontend_origin else { return Err(RouterError::NotFound) };
+        let tenant_id = tenant.id.to_string();
+        let headers = upstream_headers(
+            &req.headers,
+            &TenantHeaders {
+                tenant_id: &tenant_id,
+                tenant_slug: &tenant.slug,
+                apikey: None,
+                forwarded_host: &ctx.host,
+                forwarded_proto: &req.scheme,
+                client_ip: req.client_ip.as_deref(),
+                upgrade: req.is_websocket_upgrade(),
+                body_replaced: false,
+            },
+        );
+        Ok(Action::Forward(Forward {
+            url: join_url(origin, &req.path, req.query.as_deref()),
+            method: req.method.clone(),
+            headers,
+            body: UpstreamBody::Passthrough,
+            upgrade: req.is_websocket_upgrade(),
+            timeout_ms: self.config.upstream_timeout_ms,
+        }))
+    }
+
+    async fn upstream_request(
+        &self,
+        req: &Incoming,
+        body: &mut dyn BodySource,
+        ctx: &RequestCtx,
+        tenant: &TenantRecord,
+        project: &Project,
+        tenant_hosts: &[String],
+    ) -> Result<Action, RouterError> {
+        let mut upstream_body = UpstreamBody::Passthrough;
+        if let Some(ep) = signup::endpoint(&req.method, &req.path) {
+            signup::precheck(ep, tenant)?;
+            let limit = self.config.signup_max_bytes;
+            let raw = body.read_limited(limit).await.map_err(|e| match e {
+                BodyError::TooLarge => RouterError::BodyTooLarge { limit },
+                BodyError::Read(why) => RouterError::InvalidBody(why),
+            })?;
+            upstream_body = UpstreamBody::Replaced(signup::stamp(ep, tenant, &raw)?);
+        }
+        let mut query = req.query.clone();
+        if ctx.route == Route::Api("/auth/v1") {
+            query = query.map(|q| redirect::rewrite_redirect_to(&q, tenant_hosts, &ctx.user_origin));
+        }
+        let tenant_id = tenant.id.to_string();
+        let upgrade = req.is_websocket_upgrade();
+        let headers = upstream_headers(
+            &req.headers,
+            &TenantHeaders {
+                tenant_id: &tenant_id,
+                tenant_slug: &tenant.slug,
+                apikey: Some(&project.anon_key),
+                forwarded_host: &ctx.host,
+                forwarded_proto: &req.scheme,
+                client_ip: req.client_ip.as_deref(),
+                upgrade,
+                body_replaced: matches!(upstream_body, UpstreamBody::Replaced(_)),
+            },
+        );
+        Ok(Action::Forward(Forward {
+            url: join_url(&project.url, &req.path, query.as_deref()),
+            method: req.method.clone(),
+            headers,
+            body: upstream_body,
+            upgrade,
+            timeout_ms: self.config.upstream_timeout_ms,
+        }))
+    }
+
+    /// Verify the caller's token `n` times, uncached: the benchmark's CPU probe.
+    async fn bench_verify(&self, req: &Incoming, project: &Project) -> Result<Action, RouterError> {
+        let n: u64 = req
+            .query
+            .as_deref()
+            .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "n").and_then(|(_, v)| v.parse().ok()))
+            .unwrap_or(1)
+            .min(BENCH_MAX_N);
+        let token = bearer(req.header("authorization"))?.ok_or_else(|| RouterError::InvalidToken("no token".into()))?;
+        let alg = jsonwebtoken::decode_header(token).map(|h| format!("{:?}", h.alg)).unwrap_or_default();
+        for _ in 0..n {
+            self.auth.verify(token, project).await?;
+        }
+        Ok(Action::Reply(json_reply(200, json!({"n": n, "alg": alg}))))
+    }
+
+    /// The one place a `RouterError` becomes a reply, CORS included so browsers can read it.
+    pub fn error_reply(&self, ctx: &mut RequestCtx, err: &RouterError) -> Reply {
+        ctx.error = Some(err.code());
+        let r = err.to_response(&ctx.path);
+        let mut headers: Vec<(String, String)> = r.headers.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        headers.push(("cache-control".into(), "no-store".into()));
+        if let (Some(o), true) = (&ctx.origin, ctx.origin_allowed) {
+            headers.extend(cors::allow_origin_headers(o));
+        }
+        Reply { status: r.status, headers, body: r.body.to_string().into_bytes() }
+    }
+
+    /// Relay phase: the upstream's response headers as the client should see them.
+    pub fn relay_headers(&self, ctx: &RequestCtx, mut headers: Vec<(String, String)>) -> Vec<(String, String)> {
+        if let Some(project_url) = &ctx.project_url {
+            for (k, v) in headers.iter_mut() {
+                if k.eq_ignore_ascii_case("location") {
+                    if let Some(moved) = redirect::rewrite_location(v, project_url, &ctx.user_origin) {
+                        *v = moved;
+                    }
+                }
+            }
+        }
+        cors::rewrite_response_headers(&mut headers, ctx.origin.as_deref(), ctx.origin_allowed);
+        headers
+    }
+
+    pub fn log_line(&self, ctx: &RequestCtx, status: u16) -> String {
+        let now = self.rt.now_ms();
+        RequestLog {
+            ts: rfc3339(now),
+            tenant: ctx.tenant.as_ref().map(|t| t.slug.as_str()),
+            host: &ctx.host,
+            method: &ctx.method,
+            route: ctx.route.label(),
+            status,
+            latency_ms: now.saturating_sub(ctx.started_ms),
+            cache: ctx.cache.map(CacheStatus::as_str),
+            token: ctx.token,
+            error: ctx.error,
+        }
+        .to_line()
+    }
+}
+
+/// `scheme://host[:port]` as the user typed it, with the host normalised.
+fn user_origin(scheme: &str, raw_host: &str, host: &str) -> String {
+    let port = raw_host.trim().rsplit_once(':').map(|(_, p)| p).filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    match port {
+        Some(p) if !((scheme == "https" && p == "443") || (scheme == "http" && p == "80")) => format!("{scheme}://{host}:{p}"),
+        _ => format!("{scheme}://{host}"),
+    }
+}
+
+fn join_url(base: &str, path: &str, query: Option<&str>) -> String {
+    match query {
+        Some(q) => format!("{base}{path}?{q}"),
+        None => format!("{base}{path}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,74 @@
+//! Forwarding rules (SPEC §1.4): which upstream, which headers, and the rewrites Supabase Auth
+//! needs to stay on the tenant's own domain. Pure functions over plain data.
+
+pub mod headers;
+pub mod redirect;
+pub mod signup;
+
+/// The API prefixes forwarded to the tenant's Supabase project.
+pub const API_PREFIXES: [&str; 6] = ["/rest/v1", "/auth/v1", "/storage/v1", "/functions/v1", "/graphql/v1", "/realtime/v1"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    TenantProfile,
+    BenchVerify,
+    /// Another `/__router/...` path: the router's namespace, never forwarded.
+    RouterOther,
+    Api(&'static str),
+    Frontend,
+}
+
+impl Route {
+    pub fn of(path: &str) -> Route {
+        match path {
+            "/__router/health" => return Route::Health,
+            "/__router/tenant" => return Route::TenantProfile,
+            "/__router/bench/verify" => return Route::BenchVerify,
+            _ => {}
+        }
+        if path == "/__router" || path.starts_with("/__router/") {
+            return Route::RouterOther;
+        }
+        for p in API_PREFIXES {
+            if path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')) {
+                return Route::Api(p);
+            }
+        }
+        Route::Frontend
+    }
+
+    /// The `route` field of the log line.
+    pub fn label(self) -> &'static str {
+        match self {
+            Route::Health => "/__router/health",
+            Route::TenantProfile => "/__router/tenant",
+            Route::BenchVerify => "/__router/bench/verify",
+            Route::RouterOther => "/__router",
+            Route::Api(p) => p,
+            Route::Frontend => "frontend",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_prefixes_match_whole_segments_only() {
+        assert_eq!(Route::of("/rest/v1/contacts"), Route::Api("/rest/v1"));
+        assert_eq!(Route::of("/auth/v1"), Route::Api("/auth/v1"));
+        assert_eq!(Route::of("/realtime/v1/websocket"), Route::Api("/realtime/v1"));
+        assert_eq!(Route::of("/rest/v10/x"), Route::Frontend);
+        assert_eq!(Route::of("/rest/v1x"), Route::Frontend);
+        assert_eq!(Route::of("/"), Route::Frontend);
+    }
+
+    #[test]
+    fn router_namespace_is_never_forwarded() {
+        assert_eq!(Route::of("/__router/health"), Route::Health);
+        assert_eq!(Route::of("/__router/tenant"), Route::TenantProfile);
+        assert_eq!(Route::of("/__router/other"), Route::RouterOther);
+    }
+}

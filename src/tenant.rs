@@ -1,0 +1,83 @@
+//! The routing record: what the directory knows about a tenant (SPEC §3).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignupPolicy {
+    Open,
+    InviteOnly,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    pub project: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantRecord {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub status: TenantStatus,
+    #[serde(default)]
+    pub custom_domain: Option<String>,
+    pub signup: SignupPolicy,
+    #[serde(default)]
+    pub branding: Value,
+    #[serde(default)]
+    pub placement: Option<Placement>,
+}
+
+impl TenantRecord {
+    /// What `GET /__router/tenant` shows: everything but the placement, which is operational.
+    pub fn public_profile(&self) -> Value {
+        serde_json::json!({
+            "id": self.id,
+            "slug": self.slug,
+            "name": self.name,
+            "status": self.status,
+            "custom_domain": self.custom_domain,
+            "signup": self.signup,
+            "branding": if self.branding.is_null() { serde_json::json!({}) } else { self.branding.clone() },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_record_parses_the_documented_shape() {
+        let r: TenantRecord = serde_json::from_str(
+            r##"{"id":"11111111-1111-4111-8111-111111111111","slug":"acme","name":"Acme Clinic",
+                "status":"active","custom_domain":"crm.acme.com","signup":"invite_only",
+                "branding":{"primary_color":"#004AAD"},"placement":{"project":"eu1"}}"##,
+        )
+        .unwrap();
+        assert_eq!(r.signup, SignupPolicy::InviteOnly);
+        assert_eq!(r.placement.as_ref().map(|p| p.project.as_str()), Some("eu1"));
+    }
+
+    #[test]
+    fn public_profile_hides_placement() {
+        let r: TenantRecord = serde_json::from_str(
+            r#"{"id":"11111111-1111-4111-8111-111111111111","slug":"acme","name":"A",
+                "status":"active","signup":"open","placement":{"project":"eu1"}}"#,
+        )
+        .unwrap();
+        let p = r.public_profile();
+        assert!(p.get("placement").is_none());
+        assert_eq!(p["slug"], "acme");
+    }
+}

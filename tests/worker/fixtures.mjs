@@ -8,7 +8,7 @@ import { startUpstream, signHS256, signES256, userClaims, anonKeyClaims } from "
 export const JWT_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
 
 export const ACME = {
-  id: "6f1c2a3e-0000-4000-8000-00000000acme".replace("acme", "ac4e"),
+  id: "6f1c2a3e-0000-4000-8000-00000000ac4e",
   slug: "acme",
   name: "Acme Clinic",
   status: "active",
@@ -19,7 +19,7 @@ export const ACME = {
 };
 
 export const GLOBEX = {
-  id: "7a2d3b4f-1111-4111-8111-000000091bex".replace("91bex", "091be"),
+  id: "7a2d3b4f-1111-4111-8111-0000000091be",
   slug: "globex",
   name: "Globex Realty",
   status: "active",
@@ -59,8 +59,10 @@ export const HOSTS = [
   { label: "custom domain", host: "crm.globex.test", tenant: GLOBEX },
 ];
 
+/** The legacy anon key (HS256 JWT, role anon, iss supabase, no aud), fixed for the whole run. */
+export const ANON_KEY = signHS256(anonKeyClaims(), JWT_SECRET);
 export function anonKey() {
-  return signHS256(anonKeyClaims(), JWT_SECRET);
+  return ANON_KEY;
 }
 
 /** Typical router vars for a static directory in front of `up`. */

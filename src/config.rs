@@ -90,11 +90,16 @@ pub struct Config {
 }
 
 fn bad(var: &'static str, reason: impl Into<String>) -> RouterError {
-    RouterError::Misconfigured { var, reason: reason.into() }
+    RouterError::Misconfigured {
+        var,
+        reason: reason.into(),
+    }
 }
 
 fn non_empty(src: &dyn VarSource, name: &str) -> Option<String> {
-    src.var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    src.var(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn required(src: &dyn VarSource, var: &'static str) -> Result<String, RouterError> {
@@ -114,7 +119,9 @@ where
     match non_empty(src, var) {
         None => Ok(default),
         Some(v) => {
-            let n: T = v.parse().map_err(|_| bad(var, format!("not a number: {v:?}")))?;
+            let n: T = v
+                .parse()
+                .map_err(|_| bad(var, format!("not a number: {v:?}")))?;
             if n < min || n > max {
                 return Err(bad(var, format!("must be between {min} and {max}")));
             }
@@ -133,7 +140,10 @@ fn boolean(src: &dyn VarSource, var: &'static str) -> Result<bool, RouterError> 
 
 fn list(src: &dyn VarSource, name: &str) -> Option<Vec<String>> {
     non_empty(src, name).map(|v| {
-        v.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect()
+        v.split(',')
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect()
     })
 }
 
@@ -185,7 +195,12 @@ impl Config {
                 let mut a = Vec::new();
                 for name in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     let alg = JwtAlg::parse(name).ok_or_else(|| {
-                        bad("JWT_ALGORITHMS", format!("unsupported algorithm {name:?} (allowed: HS256, ES256, RS256)"))
+                        bad(
+                            "JWT_ALGORITHMS",
+                            format!(
+                                "unsupported algorithm {name:?} (allowed: HS256, ES256, RS256)"
+                            ),
+                        )
                     })?;
                     if !a.contains(&alg) {
                         a.push(alg);
@@ -198,26 +213,42 @@ impl Config {
             }
         };
         if algorithms.contains(&JwtAlg::Hs256) && jwt_secret.is_none() {
-            return Err(bad("SUPABASE_JWT_SECRET", "HS256 is allowed by JWT_ALGORITHMS but no secret is set"));
+            return Err(bad(
+                "SUPABASE_JWT_SECRET",
+                "HS256 is allowed by JWT_ALGORITHMS but no secret is set",
+            ));
         }
 
-        let base_domains = list(src, "BASE_DOMAINS").ok_or_else(|| bad("BASE_DOMAINS", "required but not set"))?;
+        let base_domains =
+            list(src, "BASE_DOMAINS").ok_or_else(|| bad("BASE_DOMAINS", "required but not set"))?;
         for d in &base_domains {
             crate::host::normalise(d).map_err(|e| bad("BASE_DOMAINS", format!("{d:?}: {e}")))?;
         }
-        let reserved_labels = list(src, "RESERVED_SUBDOMAINS")
-            .unwrap_or_else(|| ["www", "api", "app", "admin", "auth"].map(String::from).to_vec());
+        let reserved_labels = list(src, "RESERVED_SUBDOMAINS").unwrap_or_else(|| {
+            ["www", "api", "app", "admin", "auth"]
+                .map(String::from)
+                .to_vec()
+        });
 
         let directory = match src.var("TENANT_DIRECTORY").map(|s| s.trim().to_string()) {
             None => DirectorySource::Supabase,
             Some(s) if s.is_empty() || s == "supabase" => DirectorySource::Supabase,
             Some(s) => {
                 let records: Vec<TenantRecord> = serde_json::from_str(&s).map_err(|e| {
-                    bad("TENANT_DIRECTORY", format!("expected \"supabase\" or a JSON array of routing records: {e}"))
+                    bad(
+                        "TENANT_DIRECTORY",
+                        format!("expected \"supabase\" or a JSON array of routing records: {e}"),
+                    )
                 })?;
                 for r in &records {
-                    if crate::host::normalise(&r.slug).map(|h| h != r.slug || h.contains('.')).unwrap_or(true) {
-                        return Err(bad("TENANT_DIRECTORY", format!("invalid slug {:?}", r.slug)));
+                    if crate::host::normalise(&r.slug)
+                        .map(|h| h != r.slug || h.contains('.'))
+                        .unwrap_or(true)
+                    {
+                        return Err(bad(
+                            "TENANT_DIRECTORY",
+                            format!("invalid slug {:?}", r.slug),
+                        ));
                     }
                 }
                 DirectorySource::Static(records)
@@ -234,14 +265,22 @@ impl Config {
                     let url = base_url("DEDICATED_PROJECTS", &p.url)?;
                     out.insert(
                         name.clone(),
-                        Project { issuer: format!("{url}/auth/v1"), name, url, anon_key: p.anon_key, jwt_secret: p.jwt_secret },
+                        Project {
+                            issuer: format!("{url}/auth/v1"),
+                            name,
+                            url,
+                            anon_key: p.anon_key,
+                            jwt_secret: p.jwt_secret,
+                        },
                     );
                 }
                 out
             }
         };
 
-        let frontend_origin = non_empty(src, "FRONTEND_ORIGIN").map(|v| base_url("FRONTEND_ORIGIN", &v)).transpose()?;
+        let frontend_origin = non_empty(src, "FRONTEND_ORIGIN")
+            .map(|v| base_url("FRONTEND_ORIGIN", &v))
+            .transpose()?;
         let allowed_origins = match non_empty(src, "ALLOWED_ORIGINS") {
             None => Vec::new(),
             Some(v) => v
@@ -253,7 +292,13 @@ impl Config {
         };
 
         Ok(Config {
-            shared: Project { name: "shared".into(), url, anon_key, jwt_secret, issuer },
+            shared: Project {
+                name: "shared".into(),
+                url,
+                anon_key,
+                jwt_secret,
+                issuer,
+            },
             dedicated,
             algorithms,
             audience,
@@ -277,10 +322,12 @@ impl Config {
     pub fn project_for(&self, tenant: &TenantRecord) -> Result<&Project, RouterError> {
         match &tenant.placement {
             None => Ok(&self.shared),
-            Some(p) => self
-                .dedicated
-                .get(&p.project)
-                .ok_or_else(|| RouterError::PlacementUnavailable(format!("project {:?} is not configured", p.project))),
+            Some(p) => self.dedicated.get(&p.project).ok_or_else(|| {
+                RouterError::PlacementUnavailable(format!(
+                    "project {:?} is not configured",
+                    p.project
+                ))
+            }),
         }
     }
 }
@@ -290,7 +337,10 @@ pub(crate) mod tests {
     use super::*;
 
     pub fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn minimal() -> HashMap<String, String> {
@@ -316,9 +366,19 @@ pub(crate) mod tests {
         assert_eq!(c.audience, "authenticated");
         assert_eq!(c.algorithms, vec![JwtAlg::Es256, JwtAlg::Rs256]);
         assert_eq!(c.base_domains, vec!["app.example", "other.example"]);
-        assert_eq!(c.reserved_labels, vec!["www", "api", "app", "admin", "auth"]);
+        assert_eq!(
+            c.reserved_labels,
+            vec!["www", "api", "app", "admin", "auth"]
+        );
         assert_eq!(c.directory, DirectorySource::Supabase);
-        assert_eq!((c.directory_ttl_s, c.directory_negative_ttl_s, c.directory_stale_s), (60, 10, 300));
+        assert_eq!(
+            (
+                c.directory_ttl_s,
+                c.directory_negative_ttl_s,
+                c.directory_stale_s
+            ),
+            (60, 10, 300)
+        );
         assert_eq!(c.signup_max_bytes, 65_536);
         assert_eq!(c.upstream_timeout_ms, 30_000);
         assert_eq!(c.jwks_min_refresh_s, 60);
@@ -329,7 +389,10 @@ pub(crate) mod tests {
     fn secret_enables_hs256_by_default() {
         let mut v = minimal();
         v.insert("SUPABASE_JWT_SECRET".into(), "s3cret".into());
-        assert!(Config::from_vars(&v).unwrap().algorithms.contains(&JwtAlg::Hs256));
+        assert!(Config::from_vars(&v)
+            .unwrap()
+            .algorithms
+            .contains(&JwtAlg::Hs256));
     }
 
     #[test]
@@ -351,7 +414,10 @@ pub(crate) mod tests {
             ("UPSTREAM_TIMEOUT_MS", "0"),
             ("ALLOW_SERVICE_ROLE", "yes please"),
             ("TENANT_DIRECTORY", "[{\"slug\": 1}]"),
-            ("DEDICATED_PROJECTS", "{\"big\": {\"url\": \"nope\", \"anon_key\": \"k\"}}"),
+            (
+                "DEDICATED_PROJECTS",
+                "{\"big\": {\"url\": \"nope\", \"anon_key\": \"k\"}}",
+            ),
             ("ALLOWED_ORIGINS", "not an origin"),
             ("BASE_DOMAINS", "bad_domain.example"),
         ];
@@ -376,9 +442,14 @@ pub(crate) mod tests {
             "TENANT_DIRECTORY".into(),
             r#"[{"id":"11111111-1111-4111-8111-111111111111","slug":"acme","name":"Acme","status":"active","signup":"open","placement":{"project":"big"}}]"#.into(),
         );
-        v.insert("DEDICATED_PROJECTS".into(), r#"{"big":{"url":"https://big.supabase.co","anon_key":"k2"}}"#.into());
+        v.insert(
+            "DEDICATED_PROJECTS".into(),
+            r#"{"big":{"url":"https://big.supabase.co","anon_key":"k2"}}"#.into(),
+        );
         let c = Config::from_vars(&v).unwrap();
-        let DirectorySource::Static(records) = &c.directory else { panic!("static expected") };
+        let DirectorySource::Static(records) = &c.directory else {
+            panic!("static expected")
+        };
         let p = c.project_for(&records[0]).unwrap();
         assert_eq!(p.issuer, "https://big.supabase.co/auth/v1");
         assert_eq!(p.name, "big");
@@ -391,6 +462,9 @@ pub(crate) mod tests {
             r#"{"id":"11111111-1111-4111-8111-111111111111","slug":"a","name":"A","status":"active","signup":"open","placement":{"project":"gone"}}"#,
         )
         .unwrap();
-        assert_eq!(c.project_for(&t).unwrap_err().code(), "placement_unavailable");
+        assert_eq!(
+            c.project_for(&t).unwrap_err().code(),
+            "placement_unavailable"
+        );
     }
 }

@@ -4,14 +4,17 @@
 use crate::host;
 
 /// What supabase-js and its sub-clients send.
-pub const ALLOW_HEADERS: &str = "authorization, apikey, content-type, x-client-info, prefer, range, accept-profile, \
+pub const ALLOW_HEADERS: &str =
+    "authorization, apikey, content-type, x-client-info, prefer, range, accept-profile, \
 content-profile, x-upsert, x-supabase-api-version, accept, cache-control, x-region";
 pub const ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 const MAX_AGE_S: &str = "86400";
 
 /// Is `origin` (an Origin header value) one of the tenant's hosts or explicitly allowed?
 pub fn origin_allowed(origin: &str, tenant_hosts: &[String], allowed_origins: &[String]) -> bool {
-    let Ok(u) = url::Url::parse(origin) else { return false };
+    let Ok(u) = url::Url::parse(origin) else {
+        return false;
+    };
     if !matches!(u.scheme(), "http" | "https") {
         return false;
     }
@@ -23,7 +26,9 @@ pub fn origin_allowed(origin: &str, tenant_hosts: &[String], allowed_origins: &[
     if allowed_origins.iter().any(|a| *a == serialised) {
         return true;
     }
-    let Some(h) = u.host_str().and_then(|h| host::normalise(h).ok()) else { return false };
+    let Some(h) = u.host_str().and_then(|h| host::normalise(h).ok()) else {
+        return false;
+    };
     tenant_hosts.iter().any(|t| *t == h)
 }
 
@@ -46,16 +51,22 @@ pub fn preflight_headers(origin: &str) -> Vec<(String, String)> {
 
 /// Rewrite the CORS headers of an upstream response for the caller's origin.
 /// `allowed`: `Some(true|false)` when the request carried an Origin, `None` when it did not.
-pub fn rewrite_response_headers(headers: &mut Vec<(String, String)>, origin: Option<&str>, allowed: bool) {
+pub fn rewrite_response_headers(
+    headers: &mut Vec<(String, String)>,
+    origin: Option<&str>,
+    allowed: bool,
+) {
     let Some(origin) = origin else { return };
     if allowed {
         headers.retain(|(k, _)| {
             !k.eq_ignore_ascii_case("access-control-allow-origin")
                 && !k.eq_ignore_ascii_case("access-control-allow-credentials")
         });
-        let vary_has_origin = headers
-            .iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case("vary") && v.split(',').any(|p| p.trim().eq_ignore_ascii_case("origin")));
+        let vary_has_origin = headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("vary")
+                && v.split(',')
+                    .any(|p| p.trim().eq_ignore_ascii_case("origin"))
+        });
         for (k, v) in allow_origin_headers(origin) {
             if k == "vary" && vary_has_origin {
                 continue;
@@ -83,8 +94,15 @@ mod tests {
 
     #[test]
     fn other_tenants_and_lookalikes_are_refused() {
-        for o in ["https://globex.app.example", "https://acme.app.example.evil.com", "https://evilacme.app.example",
-                  "null", "", "file://acme.app.example", "https://acme.app.example/path"] {
+        for o in [
+            "https://globex.app.example",
+            "https://acme.app.example.evil.com",
+            "https://evilacme.app.example",
+            "null",
+            "",
+            "file://acme.app.example",
+            "https://acme.app.example/path",
+        ] {
             assert!(!origin_allowed(o, &hosts(), &[]), "{o}");
         }
     }
@@ -92,19 +110,37 @@ mod tests {
     #[test]
     fn configured_origins_are_exact() {
         let extra = vec!["https://admin.example.com".to_string()];
-        assert!(origin_allowed("https://admin.example.com", &hosts(), &extra));
-        assert!(!origin_allowed("http://admin.example.com", &hosts(), &extra));
-        assert!(!origin_allowed("https://admin.example.com:444", &hosts(), &extra));
+        assert!(origin_allowed(
+            "https://admin.example.com",
+            &hosts(),
+            &extra
+        ));
+        assert!(!origin_allowed(
+            "http://admin.example.com",
+            &hosts(),
+            &extra
+        ));
+        assert!(!origin_allowed(
+            "https://admin.example.com:444",
+            &hosts(),
+            &extra
+        ));
     }
 
     #[test]
     fn upstream_wildcard_is_replaced_for_allowed_origins() {
         let mut h = vec![
             ("access-control-allow-origin".to_string(), "*".to_string()),
-            ("access-control-expose-headers".to_string(), "content-range".to_string()),
+            (
+                "access-control-expose-headers".to_string(),
+                "content-range".to_string(),
+            ),
         ];
         rewrite_response_headers(&mut h, Some("https://acme.app.example"), true);
-        let acao: Vec<_> = h.iter().filter(|(k, _)| k == "access-control-allow-origin").collect();
+        let acao: Vec<_> = h
+            .iter()
+            .filter(|(k, _)| k == "access-control-allow-origin")
+            .collect();
         assert_eq!(acao.len(), 1);
         assert_eq!(acao[0].1, "https://acme.app.example");
         assert!(h.iter().any(|(k, v)| k == "vary" && v == "Origin"));
@@ -118,6 +154,9 @@ mod tests {
             ("content-type".to_string(), "application/json".to_string()),
         ];
         rewrite_response_headers(&mut h, Some("https://evil.example"), false);
-        assert_eq!(h, vec![("content-type".to_string(), "application/json".to_string())]);
+        assert_eq!(
+            h,
+            vec![("content-type".to_string(), "application/json".to_string())]
+        );
     }
 }

@@ -95,7 +95,9 @@ impl RouterError {
     fn hint(&self) -> Option<&'static str> {
         use RouterError::*;
         match self {
-            Misconfigured { .. } => Some("Check the Worker's vars and secrets (wrangler.toml, wrangler secret put)."),
+            Misconfigured { .. } => {
+                Some("Check the Worker's vars and secrets (wrangler.toml, wrangler secret put).")
+            }
             InvalidToken(_) => Some("Sign in again to obtain a fresh access token."),
             TenantMismatch => Some("Sign in on this tenant's domain."),
             SignupClosed => Some("Ask an administrator of this tenant for an invitation."),
@@ -109,8 +111,12 @@ impl RouterError {
         use RouterError::*;
         match self {
             Misconfigured { reason, .. } => Some(reason.clone()),
-            InvalidHost(d) | InvalidToken(d) | InvalidBody(d) | DirectoryUnavailable(d)
-            | PlacementUnavailable(d) | UpstreamUnreachable(d) => Some(d.clone()),
+            InvalidHost(d)
+            | InvalidToken(d)
+            | InvalidBody(d)
+            | DirectoryUnavailable(d)
+            | PlacementUnavailable(d)
+            | UpstreamUnreachable(d) => Some(d.clone()),
             _ => None,
         }
     }
@@ -150,7 +156,10 @@ impl RouterError {
             body["error_code"] = json!(code);
             body["msg"] = json!(message);
         }
-        let mut headers = vec![("content-type", "application/json; charset=utf-8".to_string())];
+        let mut headers = vec![(
+            "content-type",
+            "application/json; charset=utf-8".to_string(),
+        )];
         match self {
             RouterError::InvalidToken(_) => headers.push((
                 "www-authenticate",
@@ -161,7 +170,11 @@ impl RouterError {
             RouterError::MethodNotAllowed => headers.push(("allow", "GET, HEAD, OPTIONS".into())),
             _ => {}
         }
-        ErrorResponse { status: self.status(), headers, body }
+        ErrorResponse {
+            status: self.status(),
+            headers,
+            body,
+        }
     }
 }
 
@@ -195,7 +208,8 @@ mod tests {
         assert!(r
             .headers
             .iter()
-            .any(|(k, v)| *k == "www-authenticate" && v.starts_with("Bearer error=\"invalid_token\"")));
+            .any(|(k, v)| *k == "www-authenticate"
+                && v.starts_with("Bearer error=\"invalid_token\"")));
     }
 
     #[test]
@@ -207,9 +221,15 @@ mod tests {
 
     #[test]
     fn misconfiguration_names_the_variable() {
-        let r = RouterError::Misconfigured { var: "BASE_DOMAINS", reason: "required".into() }
-            .to_response("/");
+        let r = RouterError::Misconfigured {
+            var: "BASE_DOMAINS",
+            reason: "required".into(),
+        }
+        .to_response("/");
         assert_eq!(r.status, 500);
-        assert!(r.body["message"].as_str().unwrap_or("").contains("BASE_DOMAINS"));
+        assert!(r.body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("BASE_DOMAINS"));
     }
 }

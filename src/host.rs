@@ -68,7 +68,10 @@ pub fn normalise(raw: &str) -> Result<String, RouterError> {
         if label.len() > MAX_LABEL {
             return Err(invalid("label longer than 63 characters"));
         }
-        if !label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
             return Err(invalid("labels may hold only letters, digits and hyphens"));
         }
         if label.starts_with('-') || label.ends_with('-') {
@@ -76,7 +79,10 @@ pub fn normalise(raw: &str) -> Result<String, RouterError> {
         }
     }
     // A numeric last label is never a DNS name: it catches 127.0.0.1 and shorthand like 0x7f.1.
-    if name.rsplit('.').next().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    if name
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
         || name.parse::<std::net::Ipv4Addr>().is_ok()
     {
         return Err(invalid("IP literals are not tenant hosts"));
@@ -85,7 +91,11 @@ pub fn normalise(raw: &str) -> Result<String, RouterError> {
 }
 
 /// Decide whether a normalised host is the platform, a slug host or a custom domain.
-pub fn classify(host: &str, base_domains: &[String], reserved: &[String]) -> Result<HostKind, RouterError> {
+pub fn classify(
+    host: &str,
+    base_domains: &[String],
+    reserved: &[String],
+) -> Result<HostKind, RouterError> {
     // The longest base wins, so `eu.app.example` is not read as a slug of `app.example`.
     let mut bases: Vec<&String> = base_domains.iter().collect();
     bases.sort_by_key(|b| std::cmp::Reverse(b.len()));
@@ -93,7 +103,10 @@ pub fn classify(host: &str, base_domains: &[String], reserved: &[String]) -> Res
         if host == base.as_str() {
             return Ok(HostKind::Platform);
         }
-        if let Some(prefix) = host.strip_suffix(base.as_str()).and_then(|p| p.strip_suffix('.')) {
+        if let Some(prefix) = host
+            .strip_suffix(base.as_str())
+            .and_then(|p| p.strip_suffix('.'))
+        {
             if prefix.contains('.') {
                 return Err(RouterError::TenantNotFound);
             }
@@ -114,7 +127,9 @@ mod tests {
         vec!["app.example".into()]
     }
     fn reserved() -> Vec<String> {
-        ["www", "api", "app", "admin", "auth"].map(String::from).to_vec()
+        ["www", "api", "app", "admin", "auth"]
+            .map(String::from)
+            .to_vec()
     }
     fn kind(h: &str) -> Result<HostKind, RouterError> {
         classify(&normalise(h)?, &bases(), &reserved())
@@ -123,8 +138,14 @@ mod tests {
     #[test]
     fn host_is_lowercased_and_loses_port_and_trailing_dot() {
         assert_eq!(normalise("ACME.app.example.").unwrap(), "acme.app.example");
-        assert_eq!(normalise("acme.app.example:8443").unwrap(), "acme.app.example");
-        assert_eq!(normalise("ACME.App.Example.:443").unwrap(), "acme.app.example");
+        assert_eq!(
+            normalise("acme.app.example:8443").unwrap(),
+            "acme.app.example"
+        );
+        assert_eq!(
+            normalise("ACME.App.Example.:443").unwrap(),
+            "acme.app.example"
+        );
     }
 
     #[test]
@@ -132,25 +153,53 @@ mod tests {
         let long_label = format!("{}.example", "a".repeat(64));
         let long_name = format!("{}example", "abcdefghi.".repeat(25));
         for h in [
-            "", ".", "a..b", ".acme.app.example", "ac_me.app.example", "acme.app.example:",
-            "acme.app.example:99999999", "acme.app.example:80a", "-acme.app.example",
-            "acme-.app.example", &long_label, &long_name, "acmé.app.example", "a b.example",
-            "acme.app.example/evil", "user@acme.app.example",
+            "",
+            ".",
+            "a..b",
+            ".acme.app.example",
+            "ac_me.app.example",
+            "acme.app.example:",
+            "acme.app.example:99999999",
+            "acme.app.example:80a",
+            "-acme.app.example",
+            "acme-.app.example",
+            &long_label,
+            &long_name,
+            "acmé.app.example",
+            "a b.example",
+            "acme.app.example/evil",
+            "user@acme.app.example",
         ] {
-            assert!(matches!(normalise(h), Err(RouterError::InvalidHost(_))), "{h:?} should be invalid");
+            assert!(
+                matches!(normalise(h), Err(RouterError::InvalidHost(_))),
+                "{h:?} should be invalid"
+            );
         }
     }
 
     #[test]
     fn ip_literals_are_refused() {
-        for h in ["127.0.0.1", "127.0.0.1:8787", "[::1]", "[::1]:443", "10.0.0.1.", "0x7f.1"] {
-            assert!(matches!(normalise(h), Err(RouterError::InvalidHost(_))), "{h:?}");
+        for h in [
+            "127.0.0.1",
+            "127.0.0.1:8787",
+            "[::1]",
+            "[::1]:443",
+            "10.0.0.1.",
+            "0x7f.1",
+        ] {
+            assert!(
+                matches!(normalise(h), Err(RouterError::InvalidHost(_))),
+                "{h:?}"
+            );
         }
     }
 
     #[test]
     fn punycode_is_accepted_as_a_custom_domain() {
-        assert_eq!(kind("xn--bcher-kva.example").unwrap(), HostKind::CustomDomain("xn--bcher-kva.example".into()));
+        assert_eq!(
+            kind("xn--bcher-kva.example").unwrap(),
+            HostKind::CustomDomain("xn--bcher-kva.example".into())
+        );
     }
 
     #[test]
@@ -164,7 +213,10 @@ mod tests {
 
     #[test]
     fn one_label_under_a_base_domain_is_a_slug() {
-        assert_eq!(kind("ACME.app.example.").unwrap(), HostKind::Slug("acme".into()));
+        assert_eq!(
+            kind("ACME.app.example.").unwrap(),
+            HostKind::Slug("acme".into())
+        );
     }
 
     #[test]
@@ -176,25 +228,40 @@ mod tests {
 
     #[test]
     fn nested_names_under_a_base_domain_are_not_tenants() {
-        assert_eq!(kind("evil.com.app.example"), Err(RouterError::TenantNotFound));
+        assert_eq!(
+            kind("evil.com.app.example"),
+            Err(RouterError::TenantNotFound)
+        );
         assert_eq!(kind("a.acme.app.example"), Err(RouterError::TenantNotFound));
     }
 
     #[test]
     fn base_domain_as_prefix_of_another_domain_is_a_custom_domain() {
-        assert_eq!(kind("acme.app.example.evil.com").unwrap(), HostKind::CustomDomain("acme.app.example.evil.com".into()));
-        assert_eq!(kind("notapp.example").unwrap(), HostKind::CustomDomain("notapp.example".into()));
+        assert_eq!(
+            kind("acme.app.example.evil.com").unwrap(),
+            HostKind::CustomDomain("acme.app.example.evil.com".into())
+        );
+        assert_eq!(
+            kind("notapp.example").unwrap(),
+            HostKind::CustomDomain("notapp.example".into())
+        );
     }
 
     #[test]
     fn other_hosts_are_custom_domains() {
-        assert_eq!(kind("crm.acme.com").unwrap(), HostKind::CustomDomain("crm.acme.com".into()));
+        assert_eq!(
+            kind("crm.acme.com").unwrap(),
+            HostKind::CustomDomain("crm.acme.com".into())
+        );
     }
 
     #[test]
     fn longest_base_domain_wins() {
         let b = vec!["example".to_string(), "eu.example".to_string()];
-        assert_eq!(classify("acme.eu.example", &b, &[]).unwrap(), HostKind::Slug("acme".into()));
+        assert_eq!(
+            classify("acme.eu.example", &b, &[]).unwrap(),
+            HostKind::Slug("acme".into())
+        );
         assert_eq!(classify("eu.example", &b, &[]).unwrap(), HostKind::Platform);
     }
 }

@@ -37,7 +37,13 @@ pub fn rfc3339(ms: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem % 3600 / 60, rem % 60, ms % 1000)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms % 1000
+    )
 }
 
 #[cfg(test)]
@@ -53,10 +59,30 @@ mod tests {
 
     #[test]
     fn log_line_has_the_documented_fields() {
-        let l = RequestLog { ts: rfc3339(0), tenant: Some("acme"), host: "acme.app.example", method: "GET",
-            route: "/rest/v1", status: 200, latency_ms: 3, cache: Some("hit"), token: "user", error: None };
+        let l = RequestLog {
+            ts: rfc3339(0),
+            tenant: Some("acme"),
+            host: "acme.app.example",
+            method: "GET",
+            route: "/rest/v1",
+            status: 200,
+            latency_ms: 3,
+            cache: Some("hit"),
+            token: "user",
+            error: None,
+        };
         let v: serde_json::Value = serde_json::from_str(&l.to_line()).unwrap();
-        for k in ["ts", "tenant", "host", "method", "route", "status", "latency_ms", "cache", "token"] {
+        for k in [
+            "ts",
+            "tenant",
+            "host",
+            "method",
+            "route",
+            "status",
+            "latency_ms",
+            "cache",
+            "token",
+        ] {
             assert!(v.get(k).is_some(), "missing {k}");
         }
     }

@@ -40,11 +40,15 @@ pub struct Incoming {
 
 impl Incoming {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     fn is_websocket_upgrade(&self) -> bool {
-        self.header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+        self.header("upgrade")
+            .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
     }
 }
 
@@ -132,7 +136,10 @@ fn json_reply(status: u16, body: serde_json::Value) -> Reply {
     Reply {
         status,
         headers: vec![
-            ("content-type".into(), "application/json; charset=utf-8".into()),
+            (
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            ),
             ("cache-control".into(), "no-store".into()),
         ],
         body: body.to_string().into_bytes(),
@@ -140,7 +147,11 @@ fn json_reply(status: u16, body: serde_json::Value) -> Reply {
 }
 
 impl Router {
-    pub fn new(config: Config, rt: Rc<dyn Runtime>, verifier: Rc<dyn crate::auth::crypto::SignatureVerifier>) -> Self {
+    pub fn new(
+        config: Config,
+        rt: Rc<dyn Runtime>,
+        verifier: Rc<dyn crate::auth::crypto::SignatureVerifier>,
+    ) -> Self {
         let directory = match &config.directory {
             DirectorySource::Static(records) => Directory::Static(StaticDirectory::new(records)),
             DirectorySource::Supabase => Directory::Supabase(DirectoryCache::new(
@@ -156,7 +167,12 @@ impl Router {
             )),
         };
         let auth = Authenticator::new(&config, rt.clone(), verifier);
-        Self { config, rt, directory, auth }
+        Self {
+            config,
+            rt,
+            directory,
+            auth,
+        }
     }
 
     pub fn now_ms(&self) -> u64 {
@@ -185,7 +201,11 @@ impl Router {
             Ok(action) => action,
             Err(e) => Action::Reply(self.error_reply(&mut ctx, &e)),
         };
-        Handled { action, ctx, background }
+        Handled {
+            action,
+            ctx,
+            background,
+        }
     }
 
     async fn phases(
@@ -197,21 +217,30 @@ impl Router {
     ) -> Result<Action, RouterError> {
         // Liveness answers on any host, even one we would refuse, so probes need no tenant.
         if ctx.route == Route::Health {
-            return Ok(Action::Reply(json_reply(200, json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))));
+            return Ok(Action::Reply(json_reply(
+                200,
+                json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
+            )));
         }
 
         // Phase: resolve the tenant from the host.
         let host = host::normalise(&req.host)?;
         ctx.host = host.clone();
         ctx.user_origin = user_origin(&req.scheme, &req.host, &host);
-        let kind = host::classify(&host, &self.config.base_domains, &self.config.reserved_labels)?;
+        let kind = host::classify(
+            &host,
+            &self.config.base_domains,
+            &self.config.reserved_labels,
+        )?;
         if kind == HostKind::Platform {
             return Err(RouterError::NoTenantForHost);
         }
         let tenant = self.resolve(&kind, ctx, background).await?;
         let tenant_hosts = self.tenant_hosts(&tenant);
-        ctx.origin_allowed =
-            ctx.origin.as_deref().is_some_and(|o| cors::origin_allowed(o, &tenant_hosts, &self.config.allowed_origins));
+        ctx.origin_allowed = ctx
+            .origin
+            .as_deref()
+            .is_some_and(|o| cors::origin_allowed(o, &tenant_hosts, &self.config.allowed_origins));
         ctx.tenant = Some(tenant.clone());
         if tenant.status == TenantStatus::Suspended {
             return Err(RouterError::TenantSuspended);
@@ -229,7 +258,9 @@ impl Router {
                 return Ok(Action::Reply(json_reply(200, tenant.public_profile())));
             }
             Route::RouterOther => return Err(RouterError::NotFound),
-            Route::BenchVerify if !self.config.bench_endpoints => return Err(RouterError::NotFound),
+            Route::BenchVerify if !self.config.bench_endpoints => {
+                return Err(RouterError::NotFound)
+            }
             Route::Frontend => return self.frontend(req, ctx, &tenant),
             _ => {}
         }
@@ -237,7 +268,11 @@ impl Router {
         // Phase: authenticate and authorise against the tenant's project.
         let project = self.config.project_for(&tenant)?;
         ctx.project_url = Some(project.url.clone());
-        let principal = match self.auth.authenticate(req.header("authorization"), project).await {
+        let principal = match self
+            .auth
+            .authenticate(req.header("authorization"), project)
+            .await
+        {
             Ok(p) => p,
             Err(e) => {
                 ctx.token = "refused";
@@ -254,7 +289,8 @@ impl Router {
         }
 
         // Phase: build the upstream request.
-        self.upstream_request(req, body, ctx, &tenant, project, &tenant_hosts).await
+        self.upstream_request(req, body, ctx, &tenant, project, &tenant_hosts)
+            .await
     }
 
     async fn resolve(
@@ -269,7 +305,10 @@ impl Router {
                 d.get(kind).cloned()
             }
             Directory::Supabase(cache) => {
-                let lookup = cache.lookup(kind).await.map_err(|e| RouterError::DirectoryUnavailable(e.to_string()))?;
+                let lookup = cache
+                    .lookup(kind)
+                    .await
+                    .map_err(|e| RouterError::DirectoryUnavailable(e.to_string()))?;
                 ctx.cache = Some(lookup.status);
                 *background = lookup.refresh;
                 lookup.record
@@ -280,7 +319,12 @@ impl Router {
 
     /// Every host the tenant is served on: its slug under each base domain and its custom domain.
     fn tenant_hosts(&self, t: &TenantRecord) -> Vec<String> {
-        let mut hosts: Vec<String> = self.config.base_domains.iter().map(|b| format!("{}.{b}", t.slug)).collect();
+        let mut hosts: Vec<String> = self
+            .config
+            .base_domains
+            .iter()
+            .map(|b| format!("{}.{b}", t.slug))
+            .collect();
         if let Some(d) = &t.custom_domain {
             hosts.push(d.trim_end_matches('.').to_ascii_lowercase());
         }
@@ -292,11 +336,22 @@ impl Router {
             (Some(o), true) => cors::preflight_headers(o),
             _ => Vec::new(),
         };
-        Reply { status: 204, headers, body: Vec::new() }
+        Reply {
+            status: 204,
+            headers,
+            body: Vec::new(),
+        }
     }
 
-    fn frontend(&self, req: &Incoming, ctx: &RequestCtx, tenant: &TenantRecord) -> Result<Action, RouterError> {
-        let Some(origin) = &self.config.frontend_origin else { return Err(RouterError::NotFound) };
+    fn frontend(
+        &self,
+        req: &Incoming,
+        ctx: &RequestCtx,
+        tenant: &TenantRecord,
+    ) -> Result<Action, RouterError> {
+        let Some(origin) = &self.config.frontend_origin else {
+            return Err(RouterError::NotFound);
+        };
         let tenant_id = tenant.id.to_string();
         let headers = upstream_headers(
             &req.headers,
@@ -342,7 +397,8 @@ impl Router {
         }
         let mut query = req.query.clone();
         if ctx.route == Route::Api("/auth/v1") {
-            query = query.map(|q| redirect::rewrite_redirect_to(&q, tenant_hosts, &ctx.user_origin));
+            query =
+                query.map(|q| redirect::rewrite_redirect_to(&q, tenant_hosts, &ctx.user_origin));
         }
         let tenant_id = tenant.id.to_string();
         let upgrade = req.is_websocket_upgrade();
@@ -374,11 +430,18 @@ impl Router {
         let n: u64 = req
             .query
             .as_deref()
-            .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "n").and_then(|(_, v)| v.parse().ok()))
+            .and_then(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == "n")
+                    .and_then(|(_, v)| v.parse().ok())
+            })
             .unwrap_or(1)
             .min(BENCH_MAX_N);
-        let token = bearer(req.header("authorization"))?.ok_or_else(|| RouterError::InvalidToken("no token".into()))?;
-        let alg = jsonwebtoken::decode_header(token).map(|h| format!("{:?}", h.alg)).unwrap_or_default();
+        let token = bearer(req.header("authorization"))?
+            .ok_or_else(|| RouterError::InvalidToken("no token".into()))?;
+        let alg = jsonwebtoken::decode_header(token)
+            .map(|h| format!("{:?}", h.alg))
+            .unwrap_or_default();
         for _ in 0..n {
             self.auth.verify(token, project).await?;
         }
@@ -389,20 +452,50 @@ impl Router {
     pub fn error_reply(&self, ctx: &mut RequestCtx, err: &RouterError) -> Reply {
         ctx.error = Some(err.code());
         let r = err.to_response(&ctx.path);
-        let mut headers: Vec<(String, String)> = r.headers.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let mut headers: Vec<(String, String)> = r
+            .headers
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         headers.push(("cache-control".into(), "no-store".into()));
         if let (Some(o), true) = (&ctx.origin, ctx.origin_allowed) {
             headers.extend(cors::allow_origin_headers(o));
         }
-        Reply { status: r.status, headers, body: r.body.to_string().into_bytes() }
+        Reply {
+            status: r.status,
+            headers,
+            body: r.body.to_string().into_bytes(),
+        }
+    }
+
+    /// For errors before any router exists (bad configuration, an unparseable request).
+    pub fn misconfigured_reply(err: &RouterError) -> Reply {
+        let r = err.to_response("/");
+        let mut headers: Vec<(String, String)> = r
+            .headers
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        headers.push(("cache-control".into(), "no-store".into()));
+        Reply {
+            status: r.status,
+            headers,
+            body: r.body.to_string().into_bytes(),
+        }
     }
 
     /// Relay phase: the upstream's response headers as the client should see them.
-    pub fn relay_headers(&self, ctx: &RequestCtx, mut headers: Vec<(String, String)>) -> Vec<(String, String)> {
+    pub fn relay_headers(
+        &self,
+        ctx: &RequestCtx,
+        mut headers: Vec<(String, String)>,
+    ) -> Vec<(String, String)> {
         if let Some(project_url) = &ctx.project_url {
             for (k, v) in headers.iter_mut() {
                 if k.eq_ignore_ascii_case("location") {
-                    if let Some(moved) = redirect::rewrite_location(v, project_url, &ctx.user_origin) {
+                    if let Some(moved) =
+                        redirect::rewrite_location(v, project_url, &ctx.user_origin)
+                    {
                         *v = moved;
                     }
                 }
@@ -432,9 +525,15 @@ impl Router {
 
 /// `scheme://host[:port]` as the user typed it, with the host normalised.
 fn user_origin(scheme: &str, raw_host: &str, host: &str) -> String {
-    let port = raw_host.trim().rsplit_once(':').map(|(_, p)| p).filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let port = raw_host
+        .trim()
+        .rsplit_once(':')
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     match port {
-        Some(p) if !((scheme == "https" && p == "443") || (scheme == "http" && p == "80")) => format!("{scheme}://{host}:{p}"),
+        Some(p) if !((scheme == "https" && p == "443") || (scheme == "http" && p == "80")) => {
+            format!("{scheme}://{host}:{p}")
+        }
         _ => format!("{scheme}://{host}"),
     }
 }

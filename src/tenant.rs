@@ -66,7 +66,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.signup, SignupPolicy::InviteOnly);
-        assert_eq!(r.placement.as_ref().map(|p| p.project.as_str()), Some("eu1"));
+        assert_eq!(
+            r.placement.as_ref().map(|p| p.project.as_str()),
+            Some("eu1")
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ struct Hs256(Vec<u8>);
 
 impl Signer<Vec<u8>> for Hs256 {
     fn try_sign(&self, msg: &[u8]) -> Result<Vec<u8>, SigError> {
-        let mut mac = HmacSha256::new_from_slice(&self.0).map_err(SigError::from_source)?;
+        let mut mac = HmacSha256::new_from_slice(&self.0).map_err(|_| SigError::new())?;
         mac.update(msg);
         Ok(mac.finalize().into_bytes().to_vec())
     }
@@ -28,10 +28,10 @@ impl Signer<Vec<u8>> for Hs256 {
 
 impl Verifier<Vec<u8>> for Hs256 {
     fn verify(&self, msg: &[u8], signature: &Vec<u8>) -> Result<(), SigError> {
-        let mut mac = HmacSha256::new_from_slice(&self.0).map_err(SigError::from_source)?;
+        let mut mac = HmacSha256::new_from_slice(&self.0).map_err(|_| SigError::new())?;
         mac.update(msg);
         // verify_slice compares in constant time.
-        mac.verify_slice(signature).map_err(SigError::from_source)
+        mac.verify_slice(signature).map_err(|_| SigError::new())
     }
 }
 
@@ -54,7 +54,10 @@ fn signer(alg: &Algorithm, key: &EncodingKey) -> jsonwebtoken::errors::Result<Bo
     }
 }
 
-fn verifier(alg: &Algorithm, key: &DecodingKey) -> jsonwebtoken::errors::Result<Box<dyn JwtVerifier>> {
+fn verifier(
+    alg: &Algorithm,
+    key: &DecodingKey,
+) -> jsonwebtoken::errors::Result<Box<dyn JwtVerifier>> {
     match alg {
         Algorithm::HS256 => Ok(Box::new(Hs256(key.try_get_as_bytes()?.to_vec()))),
         _ => Err(jsonwebtoken::errors::ErrorKind::InvalidAlgorithm.into()),
@@ -104,8 +107,11 @@ pub mod native {
                 let mut sec1 = vec![4u8];
                 sec1.extend_from_slice(&x);
                 sec1.extend_from_slice(&y);
-                let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|e| e.to_string())?;
-                let Ok(sig) = p256::ecdsa::Signature::from_slice(signature) else { return Ok(false) };
+                let vk =
+                    p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(|e| e.to_string())?;
+                let Ok(sig) = p256::ecdsa::Signature::from_slice(signature) else {
+                    return Ok(false);
+                };
                 Ok(vk.verify(message, &sig).is_ok())
             }
             (JwtAlg::Rs256, Jwk::Rsa { n, e, .. }) => {
@@ -114,7 +120,9 @@ pub mod native {
                 let e = rsa::BigUint::from_bytes_be(&B64.decode(e).map_err(|e| e.to_string())?);
                 let pk = rsa::RsaPublicKey::new(n, e).map_err(|e| e.to_string())?;
                 let vk = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(pk);
-                let Ok(sig) = rsa::pkcs1v15::Signature::try_from(signature) else { return Ok(false) };
+                let Ok(sig) = rsa::pkcs1v15::Signature::try_from(signature) else {
+                    return Ok(false);
+                };
                 Ok(vk.verify(message, &sig).is_ok())
             }
             _ => Err("key type does not match the algorithm".into()),

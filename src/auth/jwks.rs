@@ -19,8 +19,16 @@ const MAX_JWKS_BYTES: usize = 256 * 1024;
 /// A public verification key, as much of RFC 7517 as ES256/RS256 need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Jwk {
-    Ec { kid: Option<String>, x: String, y: String },
-    Rsa { kid: Option<String>, n: String, e: String },
+    Ec {
+        kid: Option<String>,
+        x: String,
+        y: String,
+    },
+    Rsa {
+        kid: Option<String>,
+        n: String,
+        e: String,
+    },
 }
 
 impl Jwk {
@@ -78,13 +86,27 @@ pub fn parse_jwks(body: &[u8]) -> Result<Vec<Jwk>, String> {
     let raw: RawJwks = serde_json::from_slice(body).map_err(|e| format!("JWKS malformed: {e}"))?;
     let mut out = Vec::new();
     for v in raw.keys {
-        let Ok(k) = serde_json::from_value::<RawJwk>(v) else { continue };
+        let Ok(k) = serde_json::from_value::<RawJwk>(v) else {
+            continue;
+        };
         if k.use_.as_deref().is_some_and(|u| u != "sig") {
             continue;
         }
-        match (k.kty.as_str(), k.alg.as_deref(), k.crv.as_deref(), k.x, k.y, k.n, k.e) {
-            ("EC", None | Some("ES256"), Some("P-256"), Some(x), Some(y), _, _) => out.push(Jwk::Ec { kid: k.kid, x, y }),
-            ("RSA", None | Some("RS256"), _, _, _, Some(n), Some(e)) => out.push(Jwk::Rsa { kid: k.kid, n, e }),
+        match (
+            k.kty.as_str(),
+            k.alg.as_deref(),
+            k.crv.as_deref(),
+            k.x,
+            k.y,
+            k.n,
+            k.e,
+        ) {
+            ("EC", None | Some("ES256"), Some("P-256"), Some(x), Some(y), _, _) => {
+                out.push(Jwk::Ec { kid: k.kid, x, y })
+            }
+            ("RSA", None | Some("RS256"), _, _, _, Some(n), Some(e)) => {
+                out.push(Jwk::Rsa { kid: k.kid, n, e })
+            }
             _ => {}
         }
     }
@@ -162,7 +184,9 @@ impl JwksCache {
             }
         } else if fetched.is_some() && !may_refetch {
             // Old but refetching is rate-limited: keep trusting what we have.
-            return self.select(alg, kid).map_or(KeyLookup::Unknown, KeyLookup::Found);
+            return self
+                .select(alg, kid)
+                .map_or(KeyLookup::Unknown, KeyLookup::Found);
         }
         let fetch_result = self.fetch().await;
         match (self.select(alg, kid), fetch_result) {
@@ -206,11 +230,21 @@ impl JwksCache {
 }
 
 async fn get(url: &str) -> Result<Vec<u8>, String> {
-    let resp = reqwest::Client::new().get(url).send().await.map_err(|e| format!("JWKS fetch failed: {e}"))?;
+    let resp = reqwest::Client::new()
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("JWKS fetch failed: {e}"))?;
     if !resp.status().is_success() {
-        return Err(format!("JWKS fetch answered HTTP {}", resp.status().as_u16()));
+        return Err(format!(
+            "JWKS fetch answered HTTP {}",
+            resp.status().as_u16()
+        ));
     }
-    resp.bytes().await.map(|b| b.to_vec()).map_err(|e| format!("JWKS read failed: {e}"))
+    resp.bytes()
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|e| format!("JWKS read failed: {e}"))
 }
 
 #[cfg(test)]

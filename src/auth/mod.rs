@@ -59,7 +59,9 @@ pub struct Claims {
 
 impl Claims {
     pub fn valid_at(&self, now_s: f64) -> Result<(), RouterError> {
-        let exp = self.exp.ok_or_else(|| RouterError::InvalidToken("exp claim missing".into()))?;
+        let exp = self
+            .exp
+            .ok_or_else(|| RouterError::InvalidToken("exp claim missing".into()))?;
         if now_s > exp + LEEWAY_S {
             return Err(RouterError::InvalidToken("token expired".into()));
         }
@@ -115,11 +117,15 @@ fn invalid(why: &str) -> RouterError {
 
 /// The bearer credential in an `Authorization` header, if any. A non-Bearer scheme is invalid.
 pub fn bearer(authorization: Option<&str>) -> Result<Option<&str>, RouterError> {
-    let Some(h) = authorization.map(str::trim) else { return Ok(None) };
+    let Some(h) = authorization.map(str::trim) else {
+        return Ok(None);
+    };
     if h.is_empty() {
         return Ok(None);
     }
-    let (scheme, rest) = h.split_once(' ').ok_or_else(|| invalid("expected a Bearer token"))?;
+    let (scheme, rest) = h
+        .split_once(' ')
+        .ok_or_else(|| invalid("expected a Bearer token"))?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(invalid("expected a Bearer token"));
     }
@@ -162,14 +168,22 @@ impl Authenticator {
         self.jwks
             .borrow_mut()
             .entry(project.name.clone())
-            .or_insert_with(|| JwksCache::new(project.jwks_url(), self.rt.clone(), self.jwks_min_refresh_s))
+            .or_insert_with(|| {
+                JwksCache::new(project.jwks_url(), self.rt.clone(), self.jwks_min_refresh_s)
+            })
             .clone()
     }
 
     /// Who is calling `project`. Anonymous callers (no bearer, the anon or a publishable key)
     /// pass; anything that claims more must prove it.
-    pub async fn authenticate(&self, authorization: Option<&str>, project: &Project) -> Result<Principal, RouterError> {
-        let Some(token) = bearer(authorization)? else { return Ok(Principal::of(TokenKind::None)) };
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&str>,
+        project: &Project,
+    ) -> Result<Principal, RouterError> {
+        let Some(token) = bearer(authorization)? else {
+            return Ok(Principal::of(TokenKind::None));
+        };
         if token == project.anon_key || token.starts_with("sb_publishable_") {
             return Ok(Principal::of(TokenKind::Anon));
         }
@@ -180,12 +194,16 @@ impl Authenticator {
             Some(c) => c,
             None => {
                 let c = Rc::new(self.verify(token, project).await?);
-                self.tokens.put(&project.name, token, c.clone(), self.now_s());
+                self.tokens
+                    .put(&project.name, token, c.clone(), self.now_s());
                 c
             }
         };
         let kind = kind_of(&claims).ok_or_else(|| invalid("role not accepted"))?;
-        Ok(Principal { kind, claims: Some(claims) })
+        Ok(Principal {
+            kind,
+            claims: Some(claims),
+        })
     }
 
     /// Full verification of a JWT against `project`, without the verified-token cache.
@@ -194,10 +212,13 @@ impl Authenticator {
             return Err(invalid("token too large"));
         }
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(invalid("malformed token"));
         };
-        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed token header"))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed token header"))?;
         let alg = match header.alg {
             jsonwebtoken::Algorithm::HS256 => JwtAlg::Hs256,
             jsonwebtoken::Algorithm::ES256 => JwtAlg::Es256,
@@ -209,26 +230,41 @@ impl Authenticator {
         }
         let claims: Claims = match alg {
             JwtAlg::Hs256 => {
-                let secret = project.jwt_secret.as_deref().ok_or_else(|| invalid("algorithm not allowed"))?;
+                let secret = project
+                    .jwt_secret
+                    .as_deref()
+                    .ok_or_else(|| invalid("algorithm not allowed"))?;
                 let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
                 // Claims are checked below against our own clock, for every algorithm alike.
                 v.validate_exp = false;
                 v.validate_nbf = false;
                 v.validate_aud = false;
                 v.required_spec_claims.clear();
-                jsonwebtoken::decode::<Claims>(token, &jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()), &v)
-                    .map_err(|_| invalid("bad signature or claims"))?
-                    .claims
+                jsonwebtoken::decode::<Claims>(
+                    token,
+                    &jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()),
+                    &v,
+                )
+                .map_err(|_| invalid("bad signature or claims"))?
+                .claims
             }
             JwtAlg::Es256 | JwtAlg::Rs256 => {
                 let key = match self.jwks_for(project).key(alg, header.kid.as_deref()).await {
                     KeyLookup::Found(k) => k,
                     KeyLookup::Unknown => return Err(invalid("unknown signing key")),
-                    KeyLookup::Unavailable(e) => return Err(RouterError::InvalidToken(format!("signing keys unavailable: {e}"))),
+                    KeyLookup::Unavailable(e) => {
+                        return Err(RouterError::InvalidToken(format!(
+                            "signing keys unavailable: {e}"
+                        )))
+                    }
                 };
                 let signature = B64.decode(s).map_err(|_| invalid("malformed signature"))?;
                 let message = &token[..h.len() + 1 + p.len()];
-                match self.verifier.verify(alg, &key, message.as_bytes(), &signature).await {
+                match self
+                    .verifier
+                    .verify(alg, &key, message.as_bytes(), &signature)
+                    .await
+                {
                     Ok(true) => {}
                     Ok(false) | Err(_) => return Err(invalid("bad signature")),
                 }
@@ -257,7 +293,8 @@ impl Authenticator {
             }
             // Project API keys (legacy anon/service_role JWTs) carry `iss: supabase`.
             Some("anon") | Some("service_role") => {
-                let iss_ok = matches!(c.iss.as_deref(), Some("supabase")) || c.iss.as_deref() == Some(project.issuer.as_str());
+                let iss_ok = matches!(c.iss.as_deref(), Some("supabase"))
+                    || c.iss.as_deref() == Some(project.issuer.as_str());
                 if iss_ok {
                     Ok(())
                 } else {
@@ -294,12 +331,22 @@ fn kind_of(c: &Claims) -> Option<TokenKind> {
 
 /// Authorisation for a tenant host: service credentials only when allowed, and a token that lists
 /// its tenants must list this one.
-pub fn authorise(principal: &Principal, tenant: &TenantRecord, allow_service_role: bool) -> Result<(), RouterError> {
+pub fn authorise(
+    principal: &Principal,
+    tenant: &TenantRecord,
+    allow_service_role: bool,
+) -> Result<(), RouterError> {
     if principal.kind == TokenKind::ServiceRole && !allow_service_role {
         return Err(RouterError::ServiceRoleForbidden);
     }
-    if let Some(ids) = principal.claims.as_ref().and_then(|c| c.tenant_ids.as_ref()) {
-        let member = ids.iter().any(|id| Uuid::parse_str(id).is_ok_and(|u| u == tenant.id));
+    if let Some(ids) = principal
+        .claims
+        .as_ref()
+        .and_then(|c| c.tenant_ids.as_ref())
+    {
+        let member = ids
+            .iter()
+            .any(|id| Uuid::parse_str(id).is_ok_and(|u| u == tenant.id));
         if !member {
             return Err(RouterError::TenantMismatch);
         }

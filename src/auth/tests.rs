@@ -36,17 +36,28 @@ struct Keys {
 
 fn keys() -> Keys {
     let mut rng = rand_core::OsRng;
-    Keys { ec: p256::ecdsa::SigningKey::random(&mut rng), rsa: rsa::RsaPrivateKey::new(&mut rng, 1024).unwrap() }
+    Keys {
+        ec: p256::ecdsa::SigningKey::random(&mut rng),
+        rsa: rsa::RsaPrivateKey::new(&mut rng, 1024).unwrap(),
+    }
 }
 
 fn ec_jwk(k: &p256::ecdsa::SigningKey, kid: &str) -> Jwk {
     let p = k.verifying_key().to_encoded_point(false);
-    Jwk::Ec { kid: Some(kid.into()), x: B64.encode(p.x().unwrap()), y: B64.encode(p.y().unwrap()) }
+    Jwk::Ec {
+        kid: Some(kid.into()),
+        x: B64.encode(p.x().unwrap()),
+        y: B64.encode(p.y().unwrap()),
+    }
 }
 
 fn rsa_jwk(k: &rsa::RsaPrivateKey, kid: &str) -> Jwk {
     use rsa::traits::PublicKeyParts;
-    Jwk::Rsa { kid: Some(kid.into()), n: B64.encode(k.n().to_bytes_be()), e: B64.encode(k.e().to_bytes_be()) }
+    Jwk::Rsa {
+        kid: Some(kid.into()),
+        n: B64.encode(k.n().to_bytes_be()),
+        e: B64.encode(k.e().to_bytes_be()),
+    }
 }
 
 fn user_claims() -> Value {
@@ -55,7 +66,11 @@ fn user_claims() -> Value {
 }
 
 fn encode_parts(header: &Value, claims: &Value) -> String {
-    format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()))
+    format!(
+        "{}.{}",
+        B64.encode(header.to_string()),
+        B64.encode(claims.to_string())
+    )
 }
 
 fn hs256_with(secret: &[u8], claims: &Value) -> String {
@@ -96,13 +111,21 @@ fn fixture(extra: &[(&str, &str)]) -> Fixture {
     let clock = ManualClock::at(NOW_S * 1000);
     let auth = Authenticator::new(&cfg, clock.clone(), Rc::new(RustCryptoVerifier));
     let keys = keys();
-    auth.jwks_cache(&cfg.shared).preload(vec![ec_jwk(&keys.ec, "ec1"), rsa_jwk(&keys.rsa, "rsa1")]);
-    Fixture { auth, cfg, clock, keys }
+    auth.jwks_cache(&cfg.shared)
+        .preload(vec![ec_jwk(&keys.ec, "ec1"), rsa_jwk(&keys.rsa, "rsa1")]);
+    Fixture {
+        auth,
+        cfg,
+        clock,
+        keys,
+    }
 }
 
 impl Fixture {
     async fn run(&self, token: &str) -> Result<Principal, RouterError> {
-        self.auth.authenticate(Some(&format!("Bearer {token}")), &self.cfg.shared).await
+        self.auth
+            .authenticate(Some(&format!("Bearer {token}")), &self.cfg.shared)
+            .await
     }
     async fn refused(&self, token: &str) -> String {
         match self.run(token).await {
@@ -123,29 +146,54 @@ async fn valid_hs256_user_token_is_a_user() {
 #[tokio::test]
 async fn valid_es256_and_rs256_tokens_are_users() {
     let f = fixture(&[]);
-    assert_eq!(f.run(&es256(&f.keys.ec, "ec1", &user_claims())).await.unwrap().kind, TokenKind::User);
-    assert_eq!(f.run(&rs256(&f.keys.rsa, "rsa1", &user_claims())).await.unwrap().kind, TokenKind::User);
+    assert_eq!(
+        f.run(&es256(&f.keys.ec, "ec1", &user_claims()))
+            .await
+            .unwrap()
+            .kind,
+        TokenKind::User
+    );
+    assert_eq!(
+        f.run(&rs256(&f.keys.rsa, "rsa1", &user_claims()))
+            .await
+            .unwrap()
+            .kind,
+        TokenKind::User
+    );
 }
 
 #[tokio::test]
 async fn no_authorization_is_anonymous() {
     let f = fixture(&[]);
-    assert_eq!(f.auth.authenticate(None, &f.cfg.shared).await.unwrap().kind, TokenKind::None);
+    assert_eq!(
+        f.auth.authenticate(None, &f.cfg.shared).await.unwrap().kind,
+        TokenKind::None
+    );
 }
 
 #[tokio::test]
 async fn anon_key_and_publishable_keys_are_anonymous() {
     let f = fixture(&[]);
-    let legacy_anon = hs256(&json!({"role": "anon", "iss": "supabase", "ref": "proj", "exp": NOW_S + 100_000}));
+    let legacy_anon =
+        hs256(&json!({"role": "anon", "iss": "supabase", "ref": "proj", "exp": NOW_S + 100_000}));
     assert_eq!(f.run(&legacy_anon).await.unwrap().kind, TokenKind::Anon);
-    assert_eq!(f.run("sb_publishable_abc").await.unwrap().kind, TokenKind::Anon);
-    assert_eq!(f.run("sb_publishable_test").await.unwrap().kind, TokenKind::Anon);
+    assert_eq!(
+        f.run("sb_publishable_abc").await.unwrap().kind,
+        TokenKind::Anon
+    );
+    assert_eq!(
+        f.run("sb_publishable_test").await.unwrap().kind,
+        TokenKind::Anon
+    );
 }
 
 #[tokio::test]
 async fn secret_keys_and_service_role_tokens_are_service_role() {
     let f = fixture(&[]);
-    assert_eq!(f.run("sb_secret_abc").await.unwrap().kind, TokenKind::ServiceRole);
+    assert_eq!(
+        f.run("sb_secret_abc").await.unwrap().kind,
+        TokenKind::ServiceRole
+    );
     let svc = hs256(&json!({"role": "service_role", "iss": "supabase", "exp": NOW_S + 100}));
     assert_eq!(f.run(&svc).await.unwrap().kind, TokenKind::ServiceRole);
 }
@@ -153,9 +201,18 @@ async fn secret_keys_and_service_role_tokens_are_service_role() {
 #[tokio::test]
 async fn non_bearer_authorization_is_invalid() {
     let f = fixture(&[]);
-    for h in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer    ", "token abc", "bearer"] {
+    for h in [
+        "Basic dXNlcjpwYXNz",
+        "Bearer",
+        "Bearer    ",
+        "token abc",
+        "bearer",
+    ] {
         let r = f.auth.authenticate(Some(h), &f.cfg.shared).await;
-        assert!(matches!(r, Err(RouterError::InvalidToken(_))), "{h:?} gave {r:?}");
+        assert!(
+            matches!(r, Err(RouterError::InvalidToken(_))),
+            "{h:?} gave {r:?}"
+        );
     }
 }
 
@@ -164,7 +221,10 @@ async fn expired_token_is_refused_after_the_leeway() {
     let f = fixture(&[]);
     let mut c = user_claims();
     c["exp"] = json!(NOW_S - 20);
-    assert!(f.run(&hs256(&c)).await.is_ok(), "20 s past exp is inside the 30 s leeway");
+    assert!(
+        f.run(&hs256(&c)).await.is_ok(),
+        "20 s past exp is inside the 30 s leeway"
+    );
     c["exp"] = json!(NOW_S - 31);
     assert_eq!(f.refused(&hs256(&c)).await, "token expired");
 }
@@ -194,7 +254,10 @@ async fn wrong_audience_or_issuer_is_refused() {
     c["aud"] = json!("somebody-else");
     assert_eq!(f.refused(&hs256(&c)).await, "wrong audience");
     c["aud"] = json!(["x", "authenticated"]);
-    assert!(f.run(&hs256(&c)).await.is_ok(), "an audience list containing ours passes");
+    assert!(
+        f.run(&hs256(&c)).await.is_ok(),
+        "an audience list containing ours passes"
+    );
     let mut c = user_claims();
     c["iss"] = json!("https://evil.supabase.co/auth/v1");
     assert_eq!(f.refused(&hs256(&c)).await, "wrong issuer");
@@ -214,7 +277,10 @@ async fn unknown_role_is_refused() {
 #[tokio::test]
 async fn alg_none_is_refused() {
     let f = fixture(&[]);
-    let unsigned = format!("{}.", encode_parts(&json!({"alg": "none", "typ": "JWT"}), &user_claims()));
+    let unsigned = format!(
+        "{}.",
+        encode_parts(&json!({"alg": "none", "typ": "JWT"}), &user_claims())
+    );
     f.refused(&unsigned).await;
     let unsigned = format!("{}.", encode_parts(&json!({"alg": "None"}), &user_claims()));
     f.refused(&unsigned).await;
@@ -224,14 +290,24 @@ async fn alg_none_is_refused() {
 async fn hs256_signed_with_the_public_key_is_refused() {
     let f = fixture(&[("JWT_ALGORITHMS", "ES256,RS256")]);
     // Alg confusion: HMAC keyed with the public key a verifier might hand to HS256.
-    let Jwk::Ec { x, y, .. } = ec_jwk(&f.keys.ec, "ec1") else { unreachable!() };
+    let Jwk::Ec { x, y, .. } = ec_jwk(&f.keys.ec, "ec1") else {
+        unreachable!()
+    };
     let public = json!({"kty": "EC", "crv": "P-256", "x": x, "y": y}).to_string();
-    assert_eq!(f.refused(&hs256_with(public.as_bytes(), &user_claims())).await, "algorithm not allowed");
+    assert_eq!(
+        f.refused(&hs256_with(public.as_bytes(), &user_claims()))
+            .await,
+        "algorithm not allowed"
+    );
     // Even with HS256 allowed, the HMAC key is the project secret, never a public key.
     let f = fixture(&[]);
     let pem = {
         use rsa::pkcs8::EncodePublicKey;
-        f.keys.rsa.to_public_key().to_public_key_pem(rsa::pkcs8::LineEnding::LF).unwrap()
+        f.keys
+            .rsa
+            .to_public_key()
+            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap()
     };
     f.refused(&hs256_with(pem.as_bytes(), &user_claims())).await;
 }
@@ -239,9 +315,18 @@ async fn hs256_signed_with_the_public_key_is_refused() {
 #[tokio::test]
 async fn algorithms_come_from_configuration_not_the_token() {
     let f = fixture(&[("JWT_ALGORITHMS", "ES256")]);
-    assert_eq!(f.refused(&hs256(&user_claims())).await, "algorithm not allowed");
-    assert_eq!(f.refused(&rs256(&f.keys.rsa, "rsa1", &user_claims())).await, "algorithm not allowed");
-    assert!(f.run(&es256(&f.keys.ec, "ec1", &user_claims())).await.is_ok());
+    assert_eq!(
+        f.refused(&hs256(&user_claims())).await,
+        "algorithm not allowed"
+    );
+    assert_eq!(
+        f.refused(&rs256(&f.keys.rsa, "rsa1", &user_claims())).await,
+        "algorithm not allowed"
+    );
+    assert!(f
+        .run(&es256(&f.keys.ec, "ec1", &user_claims()))
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
@@ -255,21 +340,37 @@ async fn es256_header_with_rsa_kid_is_refused() {
 async fn token_from_a_foreign_key_is_refused() {
     let f = fixture(&[]);
     let foreign = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
-    assert_eq!(f.refused(&es256(&foreign, "ec1", &user_claims())).await, "bad signature");
-    assert_eq!(f.refused(&hs256_with(b"another-projects-secret-of-32-chars!!", &user_claims())).await, "bad signature or claims");
+    assert_eq!(
+        f.refused(&es256(&foreign, "ec1", &user_claims())).await,
+        "bad signature"
+    );
+    assert_eq!(
+        f.refused(&hs256_with(
+            b"another-projects-secret-of-32-chars!!",
+            &user_claims()
+        ))
+        .await,
+        "bad signature or claims"
+    );
 }
 
 #[tokio::test]
 async fn unknown_kid_is_refused() {
     let f = fixture(&[]);
     // The preloaded set counts as just fetched, so an unknown kid does not trigger a refetch.
-    assert_eq!(f.refused(&es256(&f.keys.ec, "nope", &user_claims())).await, "unknown signing key");
+    assert_eq!(
+        f.refused(&es256(&f.keys.ec, "nope", &user_claims())).await,
+        "unknown signing key"
+    );
 }
 
 #[tokio::test]
 async fn tampered_payload_is_refused() {
     let f = fixture(&[]);
-    for token in [hs256(&user_claims()), es256(&f.keys.ec, "ec1", &user_claims())] {
+    for token in [
+        hs256(&user_claims()),
+        es256(&f.keys.ec, "ec1", &user_claims()),
+    ] {
         let parts: Vec<&str> = token.split('.').collect();
         let mut c = user_claims();
         c["role"] = json!("service_role");
@@ -290,7 +391,11 @@ async fn truncated_and_garbage_tokens_are_refused() {
         "a.b.c".to_string(),
         "not-a-jwt".to_string(),
         "....".to_string(),
-        format!("{}.{}.", B64.encode("{\"alg\":\"ES256\",\"kid\":\"ec1\"}"), B64.encode("not json")),
+        format!(
+            "{}.{}.",
+            B64.encode("{\"alg\":\"ES256\",\"kid\":\"ec1\"}"),
+            B64.encode("not json")
+        ),
     ];
     for t in cases {
         f.refused(&t).await;
@@ -300,7 +405,12 @@ async fn truncated_and_garbage_tokens_are_refused() {
 #[tokio::test]
 async fn hundred_kilobyte_token_is_refused_without_parsing() {
     let f = fixture(&[]);
-    let big = format!("{}.{}.{}", "a".repeat(50_000), "b".repeat(50_000), "c".repeat(2_000));
+    let big = format!(
+        "{}.{}.{}",
+        "a".repeat(50_000),
+        "b".repeat(50_000),
+        "c".repeat(2_000)
+    );
     assert_eq!(f.refused(&big).await, "token too large");
 }
 
@@ -314,32 +424,59 @@ async fn verified_tokens_are_cached_until_exp() {
     f.run(&t).await.unwrap();
     assert_eq!(f.auth.cached_tokens(), 1);
     f.clock.advance(100_000);
-    assert_eq!(f.refused(&t).await, "token expired", "a cached token still expires");
+    assert_eq!(
+        f.refused(&t).await,
+        "token expired",
+        "a cached token still expires"
+    );
 }
 
 #[test]
 fn tenant_ids_claim_must_list_the_tenant() {
     let tenant: TenantRecord = serde_json::from_value(json!({
-        "id": ACME, "slug": "acme", "name": "A", "status": "active", "signup": "open"})).unwrap();
+        "id": ACME, "slug": "acme", "name": "A", "status": "active", "signup": "open"}))
+    .unwrap();
     let with = |ids: Value| {
         let mut c = user_claims();
         c["tenant_ids"] = ids;
-        Principal { kind: TokenKind::User, claims: Some(Rc::new(serde_json::from_value(c).unwrap())) }
+        Principal {
+            kind: TokenKind::User,
+            claims: Some(Rc::new(serde_json::from_value(c).unwrap())),
+        }
     };
     assert!(authorise(&with(json!([ACME])), &tenant, false).is_ok());
     assert!(authorise(&with(json!([GLOBEX, ACME.to_uppercase()])), &tenant, false).is_ok());
-    assert_eq!(authorise(&with(json!([GLOBEX])), &tenant, false), Err(RouterError::TenantMismatch));
-    assert_eq!(authorise(&with(json!([])), &tenant, false), Err(RouterError::TenantMismatch));
-    let no_claim = Principal { kind: TokenKind::User, claims: Some(Rc::new(serde_json::from_value(user_claims()).unwrap())) };
-    assert!(authorise(&no_claim, &tenant, false).is_ok(), "without the claim the database decides");
+    assert_eq!(
+        authorise(&with(json!([GLOBEX])), &tenant, false),
+        Err(RouterError::TenantMismatch)
+    );
+    assert_eq!(
+        authorise(&with(json!([])), &tenant, false),
+        Err(RouterError::TenantMismatch)
+    );
+    let no_claim = Principal {
+        kind: TokenKind::User,
+        claims: Some(Rc::new(serde_json::from_value(user_claims()).unwrap())),
+    };
+    assert!(
+        authorise(&no_claim, &tenant, false).is_ok(),
+        "without the claim the database decides"
+    );
 }
 
 #[test]
 fn service_role_needs_explicit_permission() {
     let tenant: TenantRecord = serde_json::from_value(json!({
-        "id": ACME, "slug": "acme", "name": "A", "status": "active", "signup": "open"})).unwrap();
-    let svc = Principal { kind: TokenKind::ServiceRole, claims: None };
-    assert_eq!(authorise(&svc, &tenant, false), Err(RouterError::ServiceRoleForbidden));
+        "id": ACME, "slug": "acme", "name": "A", "status": "active", "signup": "open"}))
+    .unwrap();
+    let svc = Principal {
+        kind: TokenKind::ServiceRole,
+        claims: None,
+    };
+    assert_eq!(
+        authorise(&svc, &tenant, false),
+        Err(RouterError::ServiceRoleForbidden)
+    );
     assert!(authorise(&svc, &tenant, true).is_ok());
 }
 
@@ -357,7 +494,9 @@ mod jwks_refresh {
         let h = hits.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((mut sock, _)) = listener.accept().await else { break };
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    break;
+                };
                 h.fetch_add(1, Ordering::SeqCst);
                 let body = body.clone();
                 tokio::spawn(async move {
@@ -374,7 +513,9 @@ mod jwks_refresh {
     #[tokio::test]
     async fn jwks_is_fetched_from_the_project_and_unknown_kids_refetch_at_most_once_per_interval() {
         let k = keys();
-        let Jwk::Ec { x, y, .. } = ec_jwk(&k.ec, "ec1") else { unreachable!() };
+        let Jwk::Ec { x, y, .. } = ec_jwk(&k.ec, "ec1") else {
+            unreachable!()
+        };
         let body = json!({"keys": [{"kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": "ec1", "x": x, "y": y}]});
         let (url, hits) = jwks_server(body.to_string()).await;
         let cfg = Config::from_vars(&vars(&[
@@ -390,19 +531,33 @@ mod jwks_refresh {
         c["iss"] = json!(format!("{url}/auth/v1"));
         let bearer = |t: String| format!("Bearer {t}");
 
-        auth.authenticate(Some(&bearer(es256(&k.ec, "ec1", &c))), &cfg.shared).await.unwrap();
+        auth.authenticate(Some(&bearer(es256(&k.ec, "ec1", &c))), &cfg.shared)
+            .await
+            .unwrap();
         assert_eq!(hits.load(Ordering::SeqCst), 1, "first use fetches the JWKS");
 
         for _ in 0..5 {
-            let r = auth.authenticate(Some(&bearer(es256(&k.ec, "rotated", &c))), &cfg.shared).await;
+            let r = auth
+                .authenticate(Some(&bearer(es256(&k.ec, "rotated", &c))), &cfg.shared)
+                .await;
             assert!(matches!(r, Err(RouterError::InvalidToken(_))));
         }
-        assert_eq!(hits.load(Ordering::SeqCst), 1, "unknown kids inside the interval do not refetch");
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            1,
+            "unknown kids inside the interval do not refetch"
+        );
 
         clock.advance(61_000);
-        let r = auth.authenticate(Some(&bearer(es256(&k.ec, "rotated", &c))), &cfg.shared).await;
+        let r = auth
+            .authenticate(Some(&bearer(es256(&k.ec, "rotated", &c))), &cfg.shared)
+            .await;
         assert!(r.is_err());
-        assert_eq!(hits.load(Ordering::SeqCst), 2, "after the interval one refetch is allowed");
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            2,
+            "after the interval one refetch is allowed"
+        );
     }
 
     #[tokio::test]
@@ -413,9 +568,18 @@ mod jwks_refresh {
             ("BASE_DOMAINS", "app.example"),
         ]))
         .unwrap();
-        let auth = Authenticator::new(&cfg, ManualClock::at(NOW_S * 1000), Rc::new(RustCryptoVerifier));
+        let auth = Authenticator::new(
+            &cfg,
+            ManualClock::at(NOW_S * 1000),
+            Rc::new(RustCryptoVerifier),
+        );
         let k = keys();
-        let r = auth.authenticate(Some(&format!("Bearer {}", es256(&k.ec, "ec1", &user_claims()))), &cfg.shared).await;
+        let r = auth
+            .authenticate(
+                Some(&format!("Bearer {}", es256(&k.ec, "ec1", &user_claims()))),
+                &cfg.shared,
+            )
+            .await;
         assert!(matches!(r, Err(RouterError::InvalidToken(_))));
     }
 }

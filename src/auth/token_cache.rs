@@ -15,7 +15,10 @@ pub struct TokenCache {
 
 impl TokenCache {
     pub fn new(max_entries: usize) -> Self {
-        Self { max_entries, entries: RefCell::new(HashMap::new()) }
+        Self {
+            max_entries,
+            entries: RefCell::new(HashMap::new()),
+        }
     }
 
     /// A hit only while the claims are still valid at `now_s`; expired entries are dropped.

@@ -88,14 +88,22 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
     /// Resolve a host. Errors only when the source fails and nothing usable is cached.
     pub async fn lookup(self: &Rc<Self>, key: &HostKind) -> Result<Lookup, DirectoryError> {
         let Some(k) = key.cache_key() else {
-            return Ok(Lookup { record: None, status: CacheStatus::Hit, refresh: None });
+            return Ok(Lookup {
+                record: None,
+                status: CacheStatus::Hit,
+                refresh: None,
+            });
         };
         let now = self.rt.now_ms();
         let cached = self.entries.borrow().get(k).cloned();
         if let Some(e) = &cached {
             let age = now.saturating_sub(e.fetched_ms);
             if age < self.fresh_for(e) {
-                return Ok(Lookup { record: e.record.clone(), status: CacheStatus::Hit, refresh: None });
+                return Ok(Lookup {
+                    record: e.record.clone(),
+                    status: CacheStatus::Hit,
+                    refresh: None,
+                });
             }
             // Only positive entries are served while refreshing: a tenant created a moment ago
             // should not stay "not found" for a whole stale window.
@@ -105,11 +113,19 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
                     let _ = flight.await;
                 }
                 .boxed_local();
-                return Ok(Lookup { record: e.record.clone(), status: CacheStatus::Stale, refresh: Some(refresh) });
+                return Ok(Lookup {
+                    record: e.record.clone(),
+                    status: CacheStatus::Stale,
+                    refresh: Some(refresh),
+                });
             }
         }
         match self.flight(key).await {
-            Ok(record) => Ok(Lookup { record, status: CacheStatus::Miss, refresh: None }),
+            Ok(record) => Ok(Lookup {
+                record,
+                status: CacheStatus::Miss,
+                refresh: None,
+            }),
             Err(err) => {
                 // Directory down: an entry still inside its stale window beats a 503.
                 let now = self.rt.now_ms();
@@ -117,7 +133,11 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
                     now.saturating_sub(e.fetched_ms) < self.fresh_for(e) + self.policy.stale_ms
                 });
                 match usable {
-                    Some(e) => Ok(Lookup { record: e.record, status: CacheStatus::Stale, refresh: None }),
+                    Some(e) => Ok(Lookup {
+                        record: e.record,
+                        status: CacheStatus::Stale,
+                        refresh: None,
+                    }),
                     None => Err(err),
                 }
             }
@@ -134,11 +154,16 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
         let key = key.clone();
         let fut = async move {
             let k = key.cache_key().unwrap_or_default().to_string();
-            let result: LookupResult =
-                match timeout(&*this.rt, this.policy.lookup_timeout_ms, this.source.lookup(&key)).await {
-                    Some(r) => r,
-                    None => Err(DirectoryError::Timeout),
-                };
+            let result: LookupResult = match timeout(
+                &*this.rt,
+                this.policy.lookup_timeout_ms,
+                this.source.lookup(&key),
+            )
+            .await
+            {
+                Some(r) => r,
+                None => Err(DirectoryError::Timeout),
+            };
             this.in_flight.borrow_mut().remove(&k);
             if let Ok(record) = &result {
                 this.store(k, record.clone());
@@ -155,15 +180,26 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
         let now = self.rt.now_ms();
         let mut entries = self.entries.borrow_mut();
         if entries.len() >= self.policy.max_entries && !entries.contains_key(&key) {
-            let horizon = self.policy.ttl_ms.max(self.policy.negative_ttl_ms) + self.policy.stale_ms;
+            let horizon =
+                self.policy.ttl_ms.max(self.policy.negative_ttl_ms) + self.policy.stale_ms;
             entries.retain(|_, e| now.saturating_sub(e.fetched_ms) < horizon);
             if entries.len() >= self.policy.max_entries {
-                if let Some(oldest) = entries.iter().min_by_key(|(_, e)| e.fetched_ms).map(|(k, _)| k.clone()) {
+                if let Some(oldest) = entries
+                    .iter()
+                    .min_by_key(|(_, e)| e.fetched_ms)
+                    .map(|(k, _)| k.clone())
+                {
                     entries.remove(&oldest);
                 }
             }
         }
-        entries.insert(key, Entry { record, fetched_ms: now });
+        entries.insert(
+            key,
+            Entry {
+                record,
+                fetched_ms: now,
+            },
+        );
     }
 
     #[cfg(test)]
@@ -223,10 +259,26 @@ mod tests {
         let clock = ManualClock::at(1_000_000);
         let calls = Rc::new(Cell::new(0));
         let down = Rc::new(Cell::new(false));
-        let source = FakeSource { calls: calls.clone(), down: down.clone(), delay_ms, known: vec!["acme", "globex"] };
-        let policy = CachePolicy { ttl_ms: 60_000, negative_ttl_ms: 10_000, stale_ms: 300_000, max_entries, lookup_timeout_ms: 200 };
+        let source = FakeSource {
+            calls: calls.clone(),
+            down: down.clone(),
+            delay_ms,
+            known: vec!["acme", "globex"],
+        };
+        let policy = CachePolicy {
+            ttl_ms: 60_000,
+            negative_ttl_ms: 10_000,
+            stale_ms: 300_000,
+            max_entries,
+            lookup_timeout_ms: 200,
+        };
         let cache = DirectoryCache::new(source, clock.clone(), policy);
-        Harness { cache, clock, calls, down }
+        Harness {
+            cache,
+            clock,
+            calls,
+            down,
+        }
     }
 
     fn slug(s: &str) -> HostKind {
@@ -236,7 +288,10 @@ mod tests {
     #[tokio::test]
     async fn second_lookup_within_ttl_is_a_hit() {
         let h = harness(0, 100);
-        assert_eq!(h.cache.lookup(&slug("acme")).await.unwrap().status, CacheStatus::Miss);
+        assert_eq!(
+            h.cache.lookup(&slug("acme")).await.unwrap().status,
+            CacheStatus::Miss
+        );
         h.clock.advance(59_000);
         let l = h.cache.lookup(&slug("acme")).await.unwrap();
         assert_eq!(l.status, CacheStatus::Hit);
@@ -247,11 +302,23 @@ mod tests {
     #[tokio::test]
     async fn negative_entries_expire_on_their_own_ttl() {
         let h = harness(0, 100);
-        assert!(h.cache.lookup(&slug("nobody")).await.unwrap().record.is_none());
+        assert!(h
+            .cache
+            .lookup(&slug("nobody"))
+            .await
+            .unwrap()
+            .record
+            .is_none());
         h.clock.advance(9_000);
-        assert_eq!(h.cache.lookup(&slug("nobody")).await.unwrap().status, CacheStatus::Hit);
+        assert_eq!(
+            h.cache.lookup(&slug("nobody")).await.unwrap().status,
+            CacheStatus::Hit
+        );
         h.clock.advance(2_000);
-        assert_eq!(h.cache.lookup(&slug("nobody")).await.unwrap().status, CacheStatus::Miss);
+        assert_eq!(
+            h.cache.lookup(&slug("nobody")).await.unwrap().status,
+            CacheStatus::Miss
+        );
         assert_eq!(h.calls.get(), 2);
     }
 
@@ -265,7 +332,10 @@ mod tests {
         assert!(l.record.is_some());
         l.refresh.expect("a refresh to run").await;
         assert_eq!(h.calls.get(), 2);
-        assert_eq!(h.cache.lookup(&slug("acme")).await.unwrap().status, CacheStatus::Hit);
+        assert_eq!(
+            h.cache.lookup(&slug("acme")).await.unwrap().status,
+            CacheStatus::Hit
+        );
     }
 
     #[tokio::test]
@@ -278,7 +348,10 @@ mod tests {
         assert_eq!(l.status, CacheStatus::Stale);
         l.refresh.unwrap().await;
         h.clock.advance(300_000);
-        assert!(h.cache.lookup(&slug("acme")).await.is_err(), "past TTL + stale window nothing is usable");
+        assert!(
+            h.cache.lookup(&slug("acme")).await.is_err(),
+            "past TTL + stale window nothing is usable"
+        );
     }
 
     #[tokio::test]
@@ -294,14 +367,19 @@ mod tests {
         let key = slug("acme");
         let lookups: Vec<_> = (0..50).map(|_| h.cache.lookup(&key)).collect();
         let results = futures::future::join_all(lookups).await;
-        assert!(results.iter().all(|r| r.as_ref().is_ok_and(|l| l.record.is_some())));
+        assert!(results
+            .iter()
+            .all(|r| r.as_ref().is_ok_and(|l| l.record.is_some())));
         assert_eq!(h.calls.get(), 1);
     }
 
     #[tokio::test]
     async fn a_slow_directory_times_out() {
         let h = harness(1_000, 100);
-        assert_eq!(h.cache.lookup(&slug("acme")).await.err(), Some(DirectoryError::Timeout));
+        assert_eq!(
+            h.cache.lookup(&slug("acme")).await.err(),
+            Some(DirectoryError::Timeout)
+        );
     }
 
     #[tokio::test]

@@ -37,9 +37,10 @@ pub trait TenantSource {
 pub fn record_matches(key: &HostKind, record: &TenantRecord) -> bool {
     match key {
         HostKind::Slug(s) => record.slug.eq_ignore_ascii_case(s),
-        HostKind::CustomDomain(d) => {
-            record.custom_domain.as_deref().is_some_and(|c| c.trim_end_matches('.').eq_ignore_ascii_case(d))
-        }
+        HostKind::CustomDomain(d) => record
+            .custom_domain
+            .as_deref()
+            .is_some_and(|c| c.trim_end_matches('.').eq_ignore_ascii_case(d)),
         HostKind::Platform => false,
     }
 }

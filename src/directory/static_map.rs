@@ -20,7 +20,8 @@ impl StaticDirectory {
         for r in records {
             d.by_slug.insert(r.slug.to_ascii_lowercase(), r.clone());
             if let Some(domain) = &r.custom_domain {
-                d.by_domain.insert(domain.trim_end_matches('.').to_ascii_lowercase(), r.clone());
+                d.by_domain
+                    .insert(domain.trim_end_matches('.').to_ascii_lowercase(), r.clone());
             }
         }
         d
@@ -55,7 +56,9 @@ mod tests {
         .unwrap();
         let d = StaticDirectory::new(&[r]);
         assert!(d.get(&HostKind::Slug("acme".into())).is_some());
-        assert!(d.get(&HostKind::CustomDomain("crm.acme.com".into())).is_some());
+        assert!(d
+            .get(&HostKind::CustomDomain("crm.acme.com".into()))
+            .is_some());
         // A slug is never a domain and the reverse.
         assert!(d.get(&HostKind::CustomDomain("acme".into())).is_none());
         assert!(d.get(&HostKind::Slug("crm.acme.com".into())).is_none());

@@ -21,7 +21,8 @@ pub struct SupabaseDirectory {
 
 impl SupabaseDirectory {
     pub fn new(project_url: &str, anon_key: &str) -> Self {
-        let mut client = Postgrest::new(format!("{project_url}/rest/v1")).insert_header("apikey", anon_key);
+        let mut client =
+            Postgrest::new(format!("{project_url}/rest/v1")).insert_header("apikey", anon_key);
         // A legacy anon key is a JWT and doubles as bearer; publishable keys must not be sent as one.
         if anon_key.starts_with("eyJ") {
             client = client.insert_header("Authorization", format!("Bearer {anon_key}"));
@@ -43,7 +44,8 @@ pub fn parse_answer(key: &HostKind, body: &[u8]) -> LookupResult {
     if body.len() > MAX_ANSWER_BYTES {
         return Err(DirectoryError::Malformed("answer too large".into()));
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| DirectoryError::Malformed(e.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| DirectoryError::Malformed(e.to_string()))?;
     // PostgREST returns a scalar function's json as is; some setups wrap it in a one-row array.
     let value = match value {
         Value::Array(mut rows) if rows.len() <= 1 => rows.pop().unwrap_or(Value::Null),
@@ -52,9 +54,12 @@ pub fn parse_answer(key: &HostKind, body: &[u8]) -> LookupResult {
     if value.is_null() {
         return Ok(None);
     }
-    let record: TenantRecord = serde_json::from_value(value).map_err(|e| DirectoryError::Malformed(e.to_string()))?;
+    let record: TenantRecord =
+        serde_json::from_value(value).map_err(|e| DirectoryError::Malformed(e.to_string()))?;
     if !record_matches(key, &record) {
-        return Err(DirectoryError::Malformed("record does not match the requested host".into()));
+        return Err(DirectoryError::Malformed(
+            "record does not match the requested host".into(),
+        ));
     }
     Ok(Some(record))
 }
@@ -64,7 +69,9 @@ impl TenantSource for SupabaseDirectory {
         let client = self.client.clone();
         let key = key.clone();
         Box::pin(async move {
-            let Some(params) = Self::rpc_params(&key) else { return Ok(None) };
+            let Some(params) = Self::rpc_params(&key) else {
+                return Ok(None);
+            };
             let resp = client
                 .rpc("resolve_tenant", params.to_string())
                 .execute()
@@ -74,7 +81,10 @@ impl TenantSource for SupabaseDirectory {
             if !(200..300).contains(&status) {
                 return Err(DirectoryError::Status(status));
             }
-            let body = resp.bytes().await.map_err(|e| DirectoryError::Transport(e.to_string()))?;
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| DirectoryError::Transport(e.to_string()))?;
             parse_answer(&key, &body)
         })
     }
@@ -89,15 +99,24 @@ mod tests {
 
     #[test]
     fn null_answer_is_not_found() {
-        assert_eq!(parse_answer(&HostKind::Slug("x".into()), b"null").unwrap(), None);
-        assert_eq!(parse_answer(&HostKind::Slug("x".into()), b"[]").unwrap(), None);
+        assert_eq!(
+            parse_answer(&HostKind::Slug("x".into()), b"null").unwrap(),
+            None
+        );
+        assert_eq!(
+            parse_answer(&HostKind::Slug("x".into()), b"[]").unwrap(),
+            None
+        );
     }
 
     #[test]
     fn a_record_for_another_host_is_refused() {
         let r = parse_answer(&HostKind::Slug("globex".into()), ACME.as_bytes());
         assert!(matches!(r, Err(DirectoryError::Malformed(_))));
-        let r = parse_answer(&HostKind::CustomDomain("crm.globex.com".into()), ACME.as_bytes());
+        let r = parse_answer(
+            &HostKind::CustomDomain("crm.globex.com".into()),
+            ACME.as_bytes(),
+        );
         assert!(matches!(r, Err(DirectoryError::Malformed(_))));
     }
 
@@ -109,7 +128,10 @@ mod tests {
     }
 
     /// One-shot HTTP server: answers one request and hands back what it received.
-    async fn serve_once(status: &'static str, body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+    async fn serve_once(
+        status: &'static str,
+        body: &'static str,
+    ) -> (String, tokio::task::JoinHandle<String>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let handle = tokio::spawn(async move {
@@ -123,7 +145,11 @@ mod tests {
                 if let Some(idx) = text.find("\r\n\r\n") {
                     let len = text
                         .lines()
-                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
                         .unwrap_or(0);
                     if got.len() >= idx + 4 + len {
                         break;
@@ -144,12 +170,24 @@ mod tests {
     async fn rpc_sends_the_slug_and_the_anon_key() {
         let (url, seen) = serve_once("200 OK", ACME).await;
         let d = SupabaseDirectory::new(&url, "sb_publishable_abc");
-        let r = d.lookup(&HostKind::Slug("acme".into())).await.unwrap().unwrap();
+        let r = d
+            .lookup(&HostKind::Slug("acme".into()))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(r.slug, "acme");
         let req = seen.await.unwrap();
-        assert!(req.starts_with("POST /rest/v1/rpc/resolve_tenant "), "{req}");
-        assert!(req.to_ascii_lowercase().contains("apikey: sb_publishable_abc"));
-        assert!(!req.to_ascii_lowercase().contains("authorization:"), "publishable key is not a bearer");
+        assert!(
+            req.starts_with("POST /rest/v1/rpc/resolve_tenant "),
+            "{req}"
+        );
+        assert!(req
+            .to_ascii_lowercase()
+            .contains("apikey: sb_publishable_abc"));
+        assert!(
+            !req.to_ascii_lowercase().contains("authorization:"),
+            "publishable key is not a bearer"
+        );
         assert!(req.ends_with(r#"{"p_slug":"acme"}"#), "{req}");
     }
 
@@ -157,22 +195,33 @@ mod tests {
     async fn rpc_sends_the_domain_for_custom_domains() {
         let (url, seen) = serve_once("200 OK", ACME).await;
         let d = SupabaseDirectory::new(&url, "eyJlegacy");
-        d.lookup(&HostKind::CustomDomain("crm.acme.com".into())).await.unwrap().unwrap();
+        d.lookup(&HostKind::CustomDomain("crm.acme.com".into()))
+            .await
+            .unwrap()
+            .unwrap();
         let req = seen.await.unwrap();
         assert!(req.ends_with(r#"{"p_domain":"crm.acme.com"}"#), "{req}");
-        assert!(req.to_ascii_lowercase().contains("authorization: bearer eyjlegacy"));
+        assert!(req
+            .to_ascii_lowercase()
+            .contains("authorization: bearer eyjlegacy"));
     }
 
     #[tokio::test]
     async fn http_errors_are_directory_errors() {
         let (url, _seen) = serve_once("503 Service Unavailable", "{}").await;
         let d = SupabaseDirectory::new(&url, "k");
-        assert_eq!(d.lookup(&HostKind::Slug("acme".into())).await, Err(DirectoryError::Status(503)));
+        assert_eq!(
+            d.lookup(&HostKind::Slug("acme".into())).await,
+            Err(DirectoryError::Status(503))
+        );
     }
 
     #[tokio::test]
     async fn unreachable_directory_is_a_transport_error() {
         let d = SupabaseDirectory::new("http://127.0.0.1:9", "k");
-        assert!(matches!(d.lookup(&HostKind::Slug("acme".into())).await, Err(DirectoryError::Transport(_))));
+        assert!(matches!(
+            d.lookup(&HostKind::Slug("acme".into())).await,
+            Err(DirectoryError::Transport(_))
+        ));
     }
 }

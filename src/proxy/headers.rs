@@ -2,8 +2,15 @@
 
 /// RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard `proxy-connection`.
 const HOP_BY_HOP: [&str; 9] = [
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
-    "transfer-encoding", "upgrade",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
 ];
 
 /// Headers a client could use to claim another host, address or tenant. The router sets its own.
@@ -12,8 +19,17 @@ fn client_may_not_send(name: &str) -> bool {
         || name.starts_with("x-forwarded-")
         || matches!(
             name,
-            "forwarded" | "x-original-host" | "x-host" | "x-real-ip" | "x-client-ip" | "true-client-ip"
-                | "x-original-url" | "x-rewrite-url" | "cf-connecting-ip" | "cf-connecting-ipv6" | "host"
+            "forwarded"
+                | "x-original-host"
+                | "x-host"
+                | "x-real-ip"
+                | "x-client-ip"
+                | "true-client-ip"
+                | "x-original-url"
+                | "x-rewrite-url"
+                | "cf-connecting-ip"
+                | "cf-connecting-ipv6"
+                | "host"
         )
 }
 
@@ -47,7 +63,10 @@ pub fn upstream_headers(client: &[(String, String)], t: &TenantHeaders) -> Vec<(
             out.push((name, v.clone()));
             continue;
         }
-        if HOP_BY_HOP.contains(&name.as_str()) || connection_named.contains(&name) || client_may_not_send(&name) {
+        if HOP_BY_HOP.contains(&name.as_str())
+            || connection_named.contains(&name)
+            || client_may_not_send(&name)
+        {
             continue;
         }
         if t.body_replaced && name == "content-length" {
@@ -79,7 +98,10 @@ mod tests {
     use super::*;
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn base(upgrade: bool) -> TenantHeaders<'static> {
@@ -96,7 +118,10 @@ mod tests {
     }
 
     fn get<'a>(hs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
-        hs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        hs.iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     #[test]
@@ -116,7 +141,10 @@ mod tests {
             ]),
             &base(false),
         );
-        assert_eq!(get(&out, "x-tenant-id"), vec!["11111111-1111-4111-8111-111111111111"]);
+        assert_eq!(
+            get(&out, "x-tenant-id"),
+            vec!["11111111-1111-4111-8111-111111111111"]
+        );
         assert_eq!(get(&out, "x-tenant-slug"), vec!["acme"]);
         assert!(get(&out, "x-tenant-anything").is_empty());
         assert_eq!(get(&out, "x-forwarded-host"), vec!["acme.app.example"]);
@@ -143,7 +171,15 @@ mod tests {
             ]),
             &base(false),
         );
-        for gone in ["connection", "keep-alive", "x-secret-hop", "te", "transfer-encoding", "upgrade", "proxy-authorization"] {
+        for gone in [
+            "connection",
+            "keep-alive",
+            "x-secret-hop",
+            "te",
+            "transfer-encoding",
+            "upgrade",
+            "proxy-authorization",
+        ] {
             assert!(get(&out, gone).is_empty(), "{gone} must be dropped");
         }
         assert_eq!(get(&out, "authorization"), vec!["Bearer t"]);
@@ -151,7 +187,14 @@ mod tests {
 
     #[test]
     fn websocket_upgrade_keeps_upgrade() {
-        let out = upstream_headers(&h(&[("Connection", "Upgrade"), ("Upgrade", "websocket"), ("sec-websocket-key", "k")]), &base(true));
+        let out = upstream_headers(
+            &h(&[
+                ("Connection", "Upgrade"),
+                ("Upgrade", "websocket"),
+                ("sec-websocket-key", "k"),
+            ]),
+            &base(true),
+        );
         assert_eq!(get(&out, "upgrade"), vec!["websocket"]);
         assert_eq!(get(&out, "connection"), vec!["Upgrade"]);
         assert_eq!(get(&out, "sec-websocket-key"), vec!["k"]);
@@ -159,15 +202,34 @@ mod tests {
 
     #[test]
     fn apikey_is_added_only_when_absent() {
-        assert_eq!(get(&upstream_headers(&[], &base(false)), "apikey"), vec!["anon"]);
-        assert_eq!(get(&upstream_headers(&h(&[("apikey", "mine")]), &base(false)), "apikey"), vec!["mine"]);
+        assert_eq!(
+            get(&upstream_headers(&[], &base(false)), "apikey"),
+            vec!["anon"]
+        );
+        assert_eq!(
+            get(
+                &upstream_headers(&h(&[("apikey", "mine")]), &base(false)),
+                "apikey"
+            ),
+            vec!["mine"]
+        );
     }
 
     #[test]
     fn replaced_body_drops_the_client_length() {
         let mut t = base(false);
         t.body_replaced = true;
-        assert!(get(&upstream_headers(&h(&[("content-length", "10")]), &t), "content-length").is_empty());
-        assert_eq!(get(&upstream_headers(&h(&[("content-length", "10")]), &base(false)), "content-length"), vec!["10"]);
+        assert!(get(
+            &upstream_headers(&h(&[("content-length", "10")]), &t),
+            "content-length"
+        )
+        .is_empty());
+        assert_eq!(
+            get(
+                &upstream_headers(&h(&[("content-length", "10")]), &base(false)),
+                "content-length"
+            ),
+            vec!["10"]
+        );
     }
 }

@@ -6,7 +6,14 @@ pub mod redirect;
 pub mod signup;
 
 /// The API prefixes forwarded to the tenant's Supabase project.
-pub const API_PREFIXES: [&str; 6] = ["/rest/v1", "/auth/v1", "/storage/v1", "/functions/v1", "/graphql/v1", "/realtime/v1"];
+pub const API_PREFIXES: [&str; 6] = [
+    "/rest/v1",
+    "/auth/v1",
+    "/storage/v1",
+    "/functions/v1",
+    "/graphql/v1",
+    "/realtime/v1",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -31,7 +38,10 @@ impl Route {
             return Route::RouterOther;
         }
         for p in API_PREFIXES {
-            if path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')) {
+            if path
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            {
                 return Route::Api(p);
             }
         }
@@ -59,7 +69,10 @@ mod tests {
     fn api_prefixes_match_whole_segments_only() {
         assert_eq!(Route::of("/rest/v1/contacts"), Route::Api("/rest/v1"));
         assert_eq!(Route::of("/auth/v1"), Route::Api("/auth/v1"));
-        assert_eq!(Route::of("/realtime/v1/websocket"), Route::Api("/realtime/v1"));
+        assert_eq!(
+            Route::of("/realtime/v1/websocket"),
+            Route::Api("/realtime/v1")
+        );
         assert_eq!(Route::of("/rest/v10/x"), Route::Frontend);
         assert_eq!(Route::of("/rest/v1x"), Route::Frontend);
         assert_eq!(Route::of("/"), Route::Frontend);

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds the Worker (build/worker/shim.mjs + the .wasm) with worker-build, offline: the three
+# tools it would otherwise download come from cargo install and npm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen)}"
+export WASM_OPT_BIN="${WASM_OPT_BIN:-$PWD/node_modules/.bin/wasm-opt}"
+export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/.bin/esbuild}"
+for tool in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do
+  [ -x "$tool" ] || { echo "build-worker: missing $tool (run scripts/setup.sh)" >&2; exit 1; }
+done
+worker-build --release "$@"

@@ -92,6 +92,13 @@ export function httpRequest(baseUrl, host, pathname, { method = "GET", headers =
       payload = JSON.stringify(payload);
       if (!Object.keys(hdrs).some((k) => k.toLowerCase() === "content-type")) hdrs["content-type"] = "application/json";
     }
+    if (payload !== undefined && payload !== null) {
+      const names = Object.keys(hdrs).map((k) => k.toLowerCase());
+      // node:http neither sets Content-Length nor chunks a DELETE/OPTIONS body on its own.
+      if (!names.includes("content-length") && !names.includes("transfer-encoding")) {
+        hdrs["content-length"] = String(Buffer.byteLength(payload));
+      }
+    }
     const req = http.request(
       { host: u.hostname, port: u.port, method, path: pathname, headers: hdrs, agent, setHost: host === undefined },
       (res) => {

@@ -106,7 +106,7 @@ fn required(src: &dyn VarSource, var: &'static str) -> Result<String, RouterErro
     non_empty(src, var).ok_or_else(|| bad(var, "required but not set"))
 }
 
-fn number<T: std::str::FromStr>(
+fn number<T>(
     src: &dyn VarSource,
     var: &'static str,
     default: T,
@@ -114,7 +114,7 @@ fn number<T: std::str::FromStr>(
     max: T,
 ) -> Result<T, RouterError>
 where
-    T: PartialOrd + std::fmt::Display + Copy,
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
     match non_empty(src, var) {
         None => Ok(default),
@@ -332,7 +332,7 @@ impl Config {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) mod tests {
     use super::*;
 

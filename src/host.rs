@@ -119,7 +119,7 @@ pub fn classify(
     Ok(HostKind::CustomDomain(host.to_string()))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

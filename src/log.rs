@@ -46,7 +46,7 @@ pub fn rfc3339(ms: u64) -> String {
     )
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

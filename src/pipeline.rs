@@ -545,5 +545,5 @@ fn join_url(base: &str, path: &str, query: Option<&str>) -> String {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

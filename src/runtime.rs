@@ -22,7 +22,7 @@ pub async fn timeout<F: Future>(rt: &dyn Runtime, ms: u64, fut: F) -> Option<F::
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) mod testing {
     use std::cell::Cell;
     use std::rc::Rc;

@@ -220,7 +220,7 @@ impl JwksCache {
         fut
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(target_arch = "wasm32")))]
     pub fn preload(&self, keys: Vec<Jwk>) {
         let mut s = self.state.borrow_mut();
         s.keys = keys;
@@ -247,7 +247,7 @@ async fn get(url: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("JWKS read failed: {e}"))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

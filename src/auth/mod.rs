@@ -309,12 +309,12 @@ impl Authenticator {
         c.has_audience(&self.audience)
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(target_arch = "wasm32")))]
     pub(crate) fn cached_tokens(&self) -> usize {
         self.tokens.len()
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(target_arch = "wasm32")))]
     pub(crate) fn jwks_cache(&self, project: &Project) -> Rc<JwksCache> {
         self.jwks_for(project)
     }
@@ -354,5 +354,5 @@ pub fn authorise(
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

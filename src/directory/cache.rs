@@ -202,13 +202,13 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
         );
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(target_arch = "wasm32")))]
     fn len(&self) -> usize {
         self.entries.borrow().len()
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use std::cell::Cell;
 

@@ -43,7 +43,7 @@ impl TenantSource for StaticDirectory {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

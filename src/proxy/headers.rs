@@ -93,7 +93,7 @@ pub fn upstream_headers(client: &[(String, String)], t: &TenantHeaders) -> Vec<(
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -51,7 +51,7 @@ pub fn rewrite_location(location: &str, project_url: &str, origin: &str) -> Opti
     Some(format!("{origin}{rest}"))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

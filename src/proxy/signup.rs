@@ -62,7 +62,7 @@ pub fn stamp(
     serde_json::to_vec(&Value::Object(obj)).map_err(|e| RouterError::InvalidBody(e.to_string()))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use serde_json::json;

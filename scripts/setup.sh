@@ -8,7 +8,7 @@ say() { printf '\n== setup: %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 PG_MAJOR=15
-if ! [ -x /usr/lib/postgresql/$PG_MAJOR/bin/postgres ] || ! [ -f /usr/share/postgresql/$PG_MAJOR/extension/pgtap.control ]; then
+if ! [ -x /usr/lib/postgresql/$PG_MAJOR/bin/postgres ] || ! [ -f /usr/share/postgresql/$PG_MAJOR/extension/pgtap.control ] || ! command -v pg_prove >/dev/null; then
   say "PostgreSQL $PG_MAJOR + pgTAP from Debian"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql-$PG_MAJOR postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl >/dev/null

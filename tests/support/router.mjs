@@ -268,32 +268,52 @@ function stringVars(vars) {
   return out;
 }
 
-/**
- * Start the built router in workerd with `vars` (wrangler vars and secrets, as strings; non-strings
- * are JSON-encoded, as wrangler does for `[vars]` objects).
- * opts: { buildDir, compatibilityDate, compatibilityFlags }.
- */
-export async function startRouter(vars, opts = {}) {
+/** Miniflare (v4-shape) options of the built router as one Worker; used by startRouter and by the benchmark. */
+export function routerWorkerOptions(vars, opts = {}) {
   const dir = opts.buildDir ?? buildDir;
   const compat = compatFromWranglerToml();
-  return startMiniflare({
-    name: "tenant-router",
+  return {
+    name: opts.name ?? "tenant-router",
     modules: routerModules(dir),
     modulesRoot: dir,
     compatibilityDate: opts.compatibilityDate ?? compat.date,
     compatibilityFlags: opts.compatibilityFlags ?? compat.flags,
     bindings: stringVars(vars),
-  });
+    ...(opts.routes ? { routes: opts.routes } : {}),
+  };
 }
 
-/** Start a small JS module Worker (`export default { fetch }`) with `vars` as bindings. */
-export async function startJsWorker(scriptText, vars = {}, opts = {}) {
-  return startMiniflare({
+/** Miniflare (v4-shape) options of a small JS module Worker. */
+export function jsWorkerOptions(scriptText, vars = {}, opts = {}) {
+  return {
     name: opts.name ?? "js-worker",
     modules: true,
     script: scriptText,
     compatibilityDate: opts.compatibilityDate ?? compatFromWranglerToml().date,
     compatibilityFlags: opts.compatibilityFlags ?? [],
     bindings: stringVars(vars),
-  });
+    ...(opts.routes ? { routes: opts.routes } : {}),
+  };
+}
+
+/**
+ * Several Workers in ONE workerd process, dispatched by Host through each worker's `routes`
+ * (e.g. ["*.app.example/*"]); the first worker also takes unmatched hosts.
+ */
+export async function startWorkers(workerOptions) {
+  return startMiniflare({ workers: workerOptions });
+}
+
+/**
+ * Start the built router in workerd with `vars` (wrangler vars and secrets, as strings; non-strings
+ * are JSON-encoded, as wrangler does for `[vars]` objects).
+ * opts: { buildDir, compatibilityDate, compatibilityFlags }.
+ */
+export async function startRouter(vars, opts = {}) {
+  return startMiniflare(routerWorkerOptions(vars, opts));
+}
+
+/** Start a small JS module Worker (`export default { fetch }`) with `vars` as bindings. */
+export async function startJsWorker(scriptText, vars = {}, opts = {}) {
+  return startMiniflare(jsWorkerOptions(scriptText, vars, opts));
 }

@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+// Benchmark of the router in workerd (issue 2). Prints figures; asserts nothing about time.
+//
+//   node bench/worker/run.mjs            (after `bash scripts/build-worker.sh`)
+//   BENCH_REQUESTS=4000 BENCH_CONCURRENCY=16 BENCH_VERIFY_N=2000 node bench/worker/run.mjs
+//
+// Everything runs on 127.0.0.1, in one workerd (Miniflare), bounded by a fixed request count:
+//   (a) a pass-through JS Worker that only forwards to the same upstream stand-in
+//   (b) the router, cached tenant, HS256 user token
+//   (c) the router, ES256 user token: a new token for every request, and one repeated token
+//   then the CPU cost of one ES256 / HS256 verification inside workerd: POST /__router/bench/verify?n=N
+//   vs ?n=0 timed from outside (Date.now() does not advance inside a Worker during CPU work), divided by
+//   N, beside a JS Worker doing the same loop with WebCrypto; and the gzipped size of build/*.wasm.
+
+import fs from "node:fs";
+import path from "node:path";
+import http from "node:http";
+import zlib from "node:zlib";
+import { fileURLToPath } from "node:url";
+import { startWorkers, routerWorkerOptions, jsWorkerOptions, routerBuilt, buildDir } from "../../tests/support/router.mjs";
+import { startUpstream, signHS256, signES256, userClaims, jwks, anonKeyClaims } from "../../tests/support/upstream.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const WARMUP = Math.min(300, Math.ceil(REQUESTS / 10));
+const VERIFY_N = Number(process.env.BENCH_VERIFY_N ?? 2000);
+const VERIFY_REPS = 5;
+const SECRET = "bench-secret-bench-secret-bench-secret-0123";
+
+const TENANT = {
+  id: "6f1c2a3e-0000-4000-8000-00000000ac4e",
+  slug: "acme",
+  name: "Acme Clinic",
+  status: "active",
+  custom_domain: null,
+  signup: "open",
+  branding: {},
+  placement: null,
+};
+const HOST = "acme.app.example"; // the router (route *.app.example/*)
+const PASS_HOST = "pass.bench"; // (a), route pass.bench/*
+const VERIFY_HOST = "verify.bench"; // JS WebCrypto loop, route verify.bench/*
+
+function percentile(sorted, p) {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+function get(agent, base, host, pathname, headers, method = "GET") {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: pathname, method, agent, headers: { host, ...headers } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Fixed number of requests at fixed concurrency over keep-alive; headersFor(i) gives per-request headers. */
+async function load(base, host, pathname, headersFor, n = REQUESTS) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const run = async (count, record) => {
+    let next = 0;
+    const lat = [];
+    const statuses = new Map();
+    const worker = async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= count) return;
+        const t = process.hrtime.bigint();
+        const status = await get(agent, base, host, pathname, headersFor(i));
+        if (record) lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    };
+    const t0 = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { secs, lat, statuses };
+  };
+  await run(WARMUP, false);
+  const { secs, lat, statuses } = await run(n, true);
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  return { rps: n / secs, p50: percentile(lat, 50), p99: percentile(lat, 99), statuses: Object.fromEntries(statuses) };
+}
+
+/** Median wall time (ms) of one POST from the client. */
+async function timePost(base, host, pathname, headers) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const times = [];
+  let status;
+  for (let r = 0; r < VERIFY_REPS; r++) {
+    const t = process.hrtime.bigint();
+    status = await get(agent, base, host, pathname, headers, "POST");
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  agent.destroy();
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)], status };
+}
+
+/** µs per verification: (t(n=N) - t(n=0)) / N. */
+async function perVerify(base, host, pathPrefix, token) {
+  const headers = { authorization: `Bearer ${token}` };
+  await timePost(base, host, `${pathPrefix}?n=10`, headers); // warm: key import, JWKS
+  const zero = await timePost(base, host, `${pathPrefix}?n=0`, headers);
+  const full = await timePost(base, host, `${pathPrefix}?n=${VERIFY_N}`, headers);
+  if (zero.status !== 200 || full.status !== 200) return { us: NaN, note: `status ${zero.status}/${full.status}` };
+  return { us: ((full.ms - zero.ms) * 1000) / VERIFY_N, note: "" };
+}
+
+function gzipSizes() {
+  const out = [];
+  for (const f of fs.readdirSync(buildDir)) {
+    if (!f.endsWith(".wasm")) continue;
+    const buf = fs.readFileSync(path.join(buildDir, f));
+    out.push({ file: `build/${f}`, raw: buf.length, gz: zlib.gzipSync(buf, { level: 9 }).length });
+  }
+  return out;
+}
+
+const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
+const row = (name, r) =>
+  `${name.padEnd(44)} ${fmt(r.rps).padStart(8)} req/s   p50 ${fmt(r.p50, 2).padStart(7)} ms   p99 ${fmt(r.p99, 2).padStart(7)} ms   ${JSON.stringify(r.statuses)}`;
+
+async function main() {
+  if (!routerBuilt()) {
+    console.error("build/ has no router: run `bash scripts/build-worker.sh` first");
+    process.exit(1);
+  }
+  const up = await startUpstream({ tenants: [TENANT] });
+  const issuedClaims = () => userClaims(up.url, { sub: "00000000-0000-4000-8000-000000000001" });
+  const vars = {
+    SUPABASE_URL: up.url,
+    SUPABASE_ANON_KEY: signHS256(anonKeyClaims(), SECRET),
+    SUPABASE_JWT_SECRET: SECRET,
+    BASE_DOMAINS: "app.example",
+    TENANT_DIRECTORY: JSON.stringify([TENANT]),
+    BENCH_ENDPOINTS: "true",
+  };
+  let wd;
+  try {
+    // One workerd process for all three Workers, dispatched by Host.
+    wd = await startWorkers([
+      routerWorkerOptions(vars, { routes: ["*.app.example/*"] }),
+      jsWorkerOptions(fs.readFileSync(path.join(here, "passthrough.js"), "utf8"), { UPSTREAM_URL: up.url }, { name: "passthrough", routes: [`${PASS_HOST}/*`] }),
+      jsWorkerOptions(
+        fs.readFileSync(path.join(here, "verify.js"), "utf8"),
+        { JWK_ES256: JSON.stringify(jwks().keys[0]), HS256_SECRET: SECRET },
+        { name: "verify-js", routes: [`${VERIFY_HOST}/*`] },
+      ),
+    ]);
+    const base = wd.url;
+
+    const hs = signHS256(issuedClaims(), SECRET);
+    const es = signES256(issuedClaims());
+    // Pre-mint the fresh ES256 tokens so minting does not count against the router.
+    const fresh = Array.from({ length: REQUESTS + WARMUP }, (_, i) => signES256({ ...issuedClaims(), jti: `t${i}`, session_id: `s${i}` }));
+    let freshIdx = 0;
+
+    const p = "/rest/v1/contacts?select=id,name&limit=10";
+    console.log(`tenant-router benchmark: ${REQUESTS} requests per scenario (+${WARMUP} warm-up), concurrency ${CONCURRENCY}, node:http keep-alive, 127.0.0.1, one workerd`);
+    console.log("");
+    const a = await load(base, PASS_HOST, p, () => ({ authorization: `Bearer ${hs}` }));
+    console.log(row("(a) pass-through JS Worker", a));
+    const b = await load(base, HOST, p, () => ({ authorization: `Bearer ${hs}` }));
+    console.log(row("(b) router, cached tenant, HS256", b));
+    const c1 = await load(base, HOST, p, () => ({ authorization: `Bearer ${fresh[freshIdx++ % fresh.length]}` }));
+    console.log(row("(c) router, ES256, new token each request", c1));
+    const c2 = await load(base, HOST, p, () => ({ authorization: `Bearer ${es}` }));
+    console.log(row("(c) router, ES256, repeated token", c2));
+
+    console.log("");
+    console.log(`verification CPU inside workerd (n=${VERIFY_N}, median of ${VERIFY_REPS}, (t(n=N) - t(n=0)) / N):`);
+    const rEs = await perVerify(base, HOST, "/__router/bench/verify", es);
+    const rHs = await perVerify(base, HOST, "/__router/bench/verify", hs);
+    const jEs = await perVerify(base, VERIFY_HOST, "/verify", es);
+    const jHs = await perVerify(base, VERIFY_HOST, "/verify", hs);
+    console.log(`  ES256  router (Rust path) ${fmt(rEs.us, 1).padStart(8)} µs   JS WebCrypto ${fmt(jEs.us, 1).padStart(8)} µs ${rEs.note}`);
+    console.log(`  HS256  router (Rust path) ${fmt(rHs.us, 1).padStart(8)} µs   JS WebCrypto ${fmt(jHs.us, 1).padStart(8)} µs ${rHs.note}`);
+
+    console.log("");
+    console.log("ratios (target in brackets):");
+    console.log(`  (b)/(a) throughput                 ${fmt(b.rps / a.rps, 2)}×   [≥ 0.8×]`);
+    console.log(`  (c)/(a) throughput, new token      ${fmt(c1.rps / a.rps, 2)}×   [≥ 0.8×]`);
+    console.log(`  (c)/(a) throughput, repeated token ${fmt(c2.rps / a.rps, 2)}×   [≥ 0.8×]`);
+    console.log(`  ES256 verify Rust/JS               ${fmt(rEs.us / jEs.us, 2)}×   [≤ 1.0×]`);
+    console.log(`  HS256 verify Rust/JS               ${fmt(rHs.us / jHs.us, 2)}×   [(no target)]`);
+    for (const s of gzipSizes()) {
+      console.log(`  ${s.file} gzip -9                ${fmt(s.gz / 1024, 1)} KB (raw ${fmt(s.raw / 1024, 1)} KB)   [≤ 300 KB]`);
+    }
+    const upstreamSeen = up.forwarded().length;
+    console.log("");
+    console.log(`upstream stand-in received ${upstreamSeen} forwarded requests, ${up.jwksServed} JWKS fetches`);
+  } finally {
+    await wd?.dispose().catch(() => {});
+    await up.dispose();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -206,6 +206,21 @@ describe("dedicated placement", () => {
 });
 
 describe("configuration errors", () => {
+  test("on /auth/v1 paths the router_misconfigured error also carries error_code and msg", async () => {
+    requireBuilt();
+    const up = await startUpstream({ tenants: TENANTS });
+    const vars = baseVars(up);
+    delete vars.BASE_DOMAINS;
+    const router = await startRouter(vars);
+    try {
+      const res = await router.request("crm.globex.test", "/auth/v1/user", { headers: bearer(hsToken(up)) });
+      assertRouterError(res, 500, "router_misconfigured", { auth: true });
+    } finally {
+      await router.dispose();
+      await up.dispose();
+    }
+  });
+
   for (const [name, mutate, variable] of [
     ["BASE_DOMAINS missing", (v) => delete v.BASE_DOMAINS, "BASE_DOMAINS"],
     ["SUPABASE_URL missing", (v) => delete v.SUPABASE_URL, "SUPABASE_URL"],
@@ -224,10 +239,11 @@ describe("configuration errors", () => {
       try {
         for (const [host, path] of [
           ["acme.app.example", "/rest/v1/contacts"],
-          ["crm.globex.test", "/auth/v1/user"],
+          ["crm.globex.test", "/storage/v1/object/x"],
+          ["nobody.app.example", "/__router/tenant"],
         ]) {
           const res = await router.request(host, path, { headers: bearer(hsToken(up)) });
-          const body = assertRouterError(res, 500, "router_misconfigured", { auth: path.startsWith("/auth/v1") });
+          const body = assertRouterError(res, 500, "router_misconfigured");
           assert.ok(JSON.stringify(body).includes(variable), `the error should name ${variable}: ${res.body}`);
         }
         assert.equal(up.requests.length, 0, "nothing forwarded");

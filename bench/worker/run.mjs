@@ -83,11 +83,12 @@ async function load(base, host, pathname, headersFor, n = REQUESTS) {
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
     return { secs, lat, statuses };
   };
-  await run(WARMUP, false);
+  const warm = await run(WARMUP, false);
   const { secs, lat, statuses } = await run(n, true);
+  const warmStatuses = Object.fromEntries(warm.statuses);
   agent.destroy();
   lat.sort((a, b) => a - b);
-  return { rps: n / secs, p50: percentile(lat, 50), p99: percentile(lat, 99), statuses: Object.fromEntries(statuses) };
+  return { rps: n / secs, p50: percentile(lat, 50), p99: percentile(lat, 99), statuses: Object.fromEntries(statuses), warmStatuses };
 }
 
 /** Median wall time (ms) of one POST from the client. */
@@ -127,7 +128,7 @@ function gzipSizes() {
 
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 const row = (name, r) =>
-  `${name.padEnd(44)} ${fmt(r.rps).padStart(8)} req/s   p50 ${fmt(r.p50, 2).padStart(7)} ms   p99 ${fmt(r.p99, 2).padStart(7)} ms   ${JSON.stringify(r.statuses)}`;
+  `${name.padEnd(44)} ${fmt(r.rps).padStart(8)} req/s   p50 ${fmt(r.p50, 2).padStart(7)} ms   p99 ${fmt(r.p99, 2).padStart(7)} ms   statuses ${JSON.stringify(r.statuses)} (warm-up ${JSON.stringify(r.warmStatuses)})`;
 
 async function main() {
   if (!routerBuilt()) {

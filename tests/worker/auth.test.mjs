@@ -253,3 +253,23 @@ describe("token configuration", () => {
     }
   });
 });
+
+describe("cold isolate", () => {
+  test("16 concurrent first ES256 requests on a cold isolate all pass, with one JWKS fetch (no request hangs on another's JWKS load)", async () => {
+    const { up, router, dispose } = await startPair();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          router.request(i % 2 ? "acme.app.example" : "crm.globex.test", `/rest/v1/contacts?i=${i}`, {
+            headers: bearer(signES256(userClaims(up.url, { session_id: `s${i}` }))),
+          }),
+        ),
+      );
+      const bad = results.map((r, i) => [i, r.status, r.body.slice(0, 200)]).filter(([, s]) => s !== 200);
+      assert.deepEqual(bad, [], `requests that did not pass: ${JSON.stringify(bad)}`);
+      assert.equal(up.jwksServed, 1, `JWKS fetched ${up.jwksServed} times`);
+    } finally {
+      await dispose();
+    }
+  });
+});

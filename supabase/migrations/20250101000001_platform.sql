@@ -1,0 +1,1 @@
+../../sql/001_platform.sql

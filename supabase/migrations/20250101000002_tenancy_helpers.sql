@@ -1,0 +1,1 @@
+../../sql/002_tenancy_helpers.sql

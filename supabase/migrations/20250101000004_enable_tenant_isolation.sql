@@ -1,0 +1,1 @@
+../../sql/004_enable_tenant_isolation.sql

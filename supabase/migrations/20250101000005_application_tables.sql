@@ -1,0 +1,1 @@
+../../sql/005_application_tables.sql

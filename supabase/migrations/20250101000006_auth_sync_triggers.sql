@@ -1,0 +1,1 @@
+../../sql/006_auth_sync_triggers.sql

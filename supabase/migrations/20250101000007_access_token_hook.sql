@@ -1,0 +1,1 @@
+../../sql/007_access_token_hook.sql

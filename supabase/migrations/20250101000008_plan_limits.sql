@@ -1,0 +1,1 @@
+../../sql/008_plan_limits.sql

@@ -1,0 +1,1 @@
+../../sql/009_storage.sql

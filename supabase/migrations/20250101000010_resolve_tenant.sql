@@ -1,0 +1,1 @@
+../../sql/010_resolve_tenant.sql

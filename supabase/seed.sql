@@ -1,0 +1,1 @@
+../sql/seed.sql

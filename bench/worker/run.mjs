@@ -2,7 +2,7 @@
 // Benchmark of the router in workerd (issue 2). Prints figures; asserts nothing about time.
 //
 //   node bench/worker/run.mjs            (after `bash scripts/build-worker.sh`)
-//   BENCH_REQUESTS=4000 BENCH_CONCURRENCY=16 BENCH_VERIFY_N=2000 node bench/worker/run.mjs
+//   BENCH_REQUESTS=2000 BENCH_ROUNDS=3 BENCH_CONCURRENCY=16 BENCH_VERIFY_N=2000 node bench/worker/run.mjs
 //
 // Everything runs on 127.0.0.1, in one workerd (Miniflare), bounded by a fixed request count:
 //   (a) a pass-through JS Worker that only forwards to the same upstream stand-in
@@ -21,7 +21,8 @@ import { startWorkers, routerWorkerOptions, jsWorkerOptions, routerBuilt, buildD
 import { startUpstream, signHS256, signES256, userClaims, jwks, anonKeyClaims } from "../../tests/support/upstream.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3); // scenarios interleaved, median round reported
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const WARMUP = Math.min(300, Math.ceil(REQUESTS / 10));
 const VERIFY_N = Number(process.env.BENCH_VERIFY_N ?? 2000);
@@ -162,21 +163,31 @@ async function main() {
     const hs = signHS256(issuedClaims(), SECRET);
     const es = signES256(issuedClaims());
     // Pre-mint the fresh ES256 tokens so minting does not count against the router.
-    const fresh = Array.from({ length: REQUESTS + WARMUP }, (_, i) => signES256({ ...issuedClaims(), jti: `t${i}`, session_id: `s${i}` }));
+    const fresh = Array.from({ length: (REQUESTS + WARMUP) * ROUNDS }, (_, i) => signES256({ ...issuedClaims(), jti: `t${i}`, session_id: `s${i}` }));
     let freshIdx = 0;
 
     const p = "/rest/v1/contacts?select=id,name&limit=10";
-    console.log(`tenant-router benchmark: ${REQUESTS} requests per scenario (+${WARMUP} warm-up), concurrency ${CONCURRENCY}, node:http keep-alive, 127.0.0.1, one workerd`);
+    console.log(`tenant-router benchmark: ${ROUNDS} interleaved rounds of ${REQUESTS} requests per scenario (+${WARMUP} warm-up each; median round shown), concurrency ${CONCURRENCY}, node:http keep-alive, 127.0.0.1, one workerd`);
     console.log("");
-    const a = await load(base, PASS_HOST, p, () => ({ authorization: `Bearer ${hs}` }));
-    console.log(row("(a) pass-through JS Worker", a));
-    const b = await load(base, HOST, p, () => ({ authorization: `Bearer ${hs}` }));
-    console.log(row("(b) router, cached tenant, HS256", b));
-    const c1 = await load(base, HOST, p, () => ({ authorization: `Bearer ${fresh[freshIdx++ % fresh.length]}` }));
-    console.log(row("(c) router, ES256, new token each request", c1));
-    const c2 = await load(base, HOST, p, () => ({ authorization: `Bearer ${es}` }));
-    console.log(row("(c) router, ES256, repeated token", c2));
-
+    const scenarios = [
+      ["(a) pass-through JS Worker", PASS_HOST, () => ({ authorization: `Bearer ${hs}` })],
+      ["(b) router, cached tenant, HS256", HOST, () => ({ authorization: `Bearer ${hs}` })],
+      ["(c) router, ES256, new token each request", HOST, () => ({ authorization: `Bearer ${fresh[freshIdx++ % fresh.length]}` })],
+      ["(c) router, ES256, repeated token", HOST, () => ({ authorization: `Bearer ${es}` })],
+    ];
+    const rounds = scenarios.map(() => []);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < scenarios.length; i++) {
+        const [, host, headersFor] = scenarios[i];
+        rounds[i].push(await load(base, host, p, headersFor));
+      }
+    }
+    const med = rounds.map((rs) => [...rs].sort((x, y) => x.rps - y.rps)[Math.floor(rs.length / 2)]);
+    for (let i = 0; i < scenarios.length; i++) {
+      console.log(row(scenarios[i][0], med[i]));
+      console.log(`${"".padEnd(44)} rounds: ${rounds[i].map((x) => fmt(x.rps)).join(", ")} req/s`);
+    }
+    const [a, b, c1, c2] = med;
     console.log("");
     console.log(`verification CPU inside workerd (n=${VERIFY_N}, median of ${VERIFY_REPS}, (t(n=N) - t(n=0)) / N):`);
     const rEs = await perVerify(base, HOST, "/__router/bench/verify", es);

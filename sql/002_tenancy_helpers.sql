@@ -67,8 +67,12 @@ begin
     return null;
   end if;
 
+  if v_headers is not null and jsonb_typeof(v_headers) <> 'object' then
+    return null; -- not what PostgREST sets: trust nothing
+  end if;
+
   -- 1. The router's header decides whenever it is present.
-  if jsonb_typeof(v_headers) = 'object' and v_headers ? 'x-tenant-id' then
+  if v_headers ? 'x-tenant-id' then
     v_tenant := tenancy.to_uuid(v_headers ->> 'x-tenant-id');
     if v_tenant is not null and exists (
       select 1 from public.tenant_members m where m.tenant_id = v_tenant and m.user_id = v_uid

@@ -167,7 +167,7 @@ impl RouterError {
                     .to_string(),
             )),
             RouterError::DirectoryUnavailable(_) => headers.push(("retry-after", "5".into())),
-            RouterError::MethodNotAllowed => headers.push(("allow", "GET, HEAD, OPTIONS".into())),
+            RouterError::MethodNotAllowed => headers.push(("allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS".into())),
             _ => {}
         }
         ErrorResponse {

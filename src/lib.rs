@@ -8,6 +8,7 @@ pub mod config;
 pub mod cors;
 pub mod directory;
 pub mod error;
+pub mod flight;
 pub mod host;
 pub mod log;
 pub mod pipeline;

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use futures::future::LocalBoxFuture;
 use serde_json::json;
 
-use crate::auth::{authorise, bearer, Authenticator, TokenKind};
+use crate::auth::{authorise, bearer, Authenticator, Principal, TokenKind};
 use crate::config::{Config, DirectorySource, Project};
 use crate::cors;
 use crate::directory::cache::{CachePolicy, CacheStatus, DirectoryCache};
@@ -25,6 +25,7 @@ use crate::tenant::{TenantRecord, TenantStatus};
 const DIRECTORY_MAX_ENTRIES: usize = 10_000;
 const DIRECTORY_LOOKUP_TIMEOUT_MS: u64 = 5_000;
 const BENCH_MAX_N: u64 = 100_000;
+const FORWARDED_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /// The request as the runtime handed it over; header names lowercase.
 #[derive(Debug, Clone)]
@@ -264,15 +265,15 @@ impl Router {
             Route::Frontend => return self.frontend(req, ctx, &tenant),
             _ => {}
         }
+        // Refused here: the runtime cannot send unknown methods upstream.
+        if !FORWARDED_METHODS.contains(&req.method.as_str()) {
+            return Err(RouterError::MethodNotAllowed);
+        }
 
         // Phase: authenticate and authorise against the tenant's project.
         let project = self.config.project_for(&tenant)?;
         ctx.project_url = Some(project.url.clone());
-        let principal = match self
-            .auth
-            .authenticate(req.header("authorization"), project)
-            .await
-        {
+        let principal = match self.authenticate(req, project).await {
             Ok(p) => p,
             Err(e) => {
                 ctx.token = "refused";
@@ -291,6 +292,33 @@ impl Router {
         // Phase: build the upstream request.
         self.upstream_request(req, body, ctx, &tenant, project, &tenant_hosts)
             .await
+    }
+
+    /// The bearer token decides who the caller is, except that a secret key or service_role JWT
+    /// in `apikey` is service_role at Supabase's gateway whatever the bearer says.
+    async fn authenticate(
+        &self,
+        req: &Incoming,
+        project: &Project,
+    ) -> Result<Principal, RouterError> {
+        let principal = self
+            .auth
+            .authenticate(req.header("authorization"), project)
+            .await?;
+        if let Some(key) = req
+            .header("apikey")
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
+            let by_key = self
+                .auth
+                .authenticate(Some(&format!("Bearer {key}")), project)
+                .await?;
+            if by_key.kind == TokenKind::ServiceRole {
+                return Ok(by_key);
+            }
+        }
+        Ok(principal)
     }
 
     async fn resolve(
@@ -352,6 +380,9 @@ impl Router {
         let Some(origin) = &self.config.frontend_origin else {
             return Err(RouterError::NotFound);
         };
+        if !FORWARDED_METHODS.contains(&req.method.as_str()) {
+            return Err(RouterError::MethodNotAllowed);
+        }
         let tenant_id = tenant.id.to_string();
         let headers = upstream_headers(
             &req.headers,
@@ -469,8 +500,8 @@ impl Router {
     }
 
     /// For errors before any router exists (bad configuration, an unparseable request).
-    pub fn misconfigured_reply(err: &RouterError) -> Reply {
-        let r = err.to_response("/");
+    pub fn early_error_reply(err: &RouterError, path: &str) -> Reply {
+        let r = err.to_response(path);
         let mut headers: Vec<(String, String)> = r
             .headers
             .into_iter()

@@ -44,6 +44,21 @@ pub(crate) mod testing {
         }
     }
 
+    /// Wall-clock time, for tests where waiting is real.
+    pub struct RealClock;
+
+    impl Runtime for RealClock {
+        fn now_ms(&self) -> u64 {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0)
+        }
+        fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
+            Box::pin(tokio::time::sleep(std::time::Duration::from_millis(ms)))
+        }
+    }
+
     impl Runtime for ManualClock {
         fn now_ms(&self) -> u64 {
             self.now.get()

@@ -210,7 +210,8 @@ fn incoming(req: &Request) -> Result<Incoming, RouterError> {
             url.port().map_or(h.clone(), |p| format!("{h}:{p}"))
         });
     Ok(Incoming {
-        method: req.method().to_string(),
+        // worker::Method maps methods it does not know to GET; the raw request keeps the truth.
+        method: req.inner().method().to_ascii_uppercase(),
         scheme: url.scheme().to_string(),
         host,
         path: url.path().to_string(),
@@ -261,6 +262,8 @@ async fn forward(req: &Request, f: &Forward) -> Result<Response, RouterError> {
     init.set_redirect(web_sys::RequestRedirect::Manual);
     match &f.body {
         UpstreamBody::Replaced(bytes) => init.set_body(&Uint8Array::from(bytes.as_slice())),
+        // A body on GET/HEAD makes the runtime refuse to build the request; it means nothing anyway.
+        UpstreamBody::Passthrough if matches!(f.method.as_str(), "GET" | "HEAD") => {}
         UpstreamBody::Passthrough => {
             if let Some(stream) = req.inner().body() {
                 init.set_body(&stream);
@@ -322,6 +325,11 @@ impl WebSocketProbe for Response {
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, wctx: Context) -> worker::Result<Response> {
+    let head_only = req.inner().method().eq_ignore_ascii_case("HEAD");
+    let incoming = match incoming(&req) {
+        Ok(i) => i,
+        Err(e) => return reply(Router::early_error_reply(&e, "/"), head_only),
+    };
     let router = match router(&env) {
         Ok(r) => r,
         Err(e) => {
@@ -329,13 +337,8 @@ async fn fetch(mut req: Request, env: Env, wctx: Context) -> worker::Result<Resp
                 "{}",
                 serde_json::json!({"level": "error", "error": e.code(), "message": e.to_string()})
             );
-            return reply(Router::misconfigured_reply(&e), false);
+            return reply(Router::early_error_reply(&e, &incoming.path), head_only);
         }
-    };
-    let head_only = req.method() == worker::Method::Head;
-    let incoming = match incoming(&req) {
-        Ok(i) => i,
-        Err(e) => return reply(Router::misconfigured_reply(&e), false),
     };
     let handled = router.handle(&incoming, &mut RequestBody(&mut req)).await;
     if let Some(bg) = handled.background {

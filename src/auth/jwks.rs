@@ -4,10 +4,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use serde::Deserialize;
 
 use crate::config::JwtAlg;
+use crate::flight::SingleFlight;
 use crate::runtime::{timeout, Runtime};
 
 /// Keys are re-read after this long even when every `kid` is known, so a revoked key stops
@@ -113,8 +113,6 @@ pub fn parse_jwks(body: &[u8]) -> Result<Vec<Jwk>, String> {
     Ok(out)
 }
 
-type Fetch = Shared<LocalBoxFuture<'static, Result<(), String>>>;
-
 #[derive(Default)]
 struct State {
     keys: Vec<Jwk>,
@@ -127,7 +125,7 @@ pub struct JwksCache {
     rt: Rc<dyn Runtime>,
     min_refresh_ms: u64,
     state: RefCell<State>,
-    in_flight: RefCell<Option<Fetch>>,
+    flight: SingleFlight<Result<(), String>>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -146,7 +144,7 @@ impl JwksCache {
             rt,
             min_refresh_ms: min_refresh_s * 1000,
             state: RefCell::new(State::default()),
-            in_flight: RefCell::new(None),
+            flight: SingleFlight::default(),
         })
     }
 
@@ -196,28 +194,27 @@ impl JwksCache {
         }
     }
 
-    fn fetch(self: &Rc<Self>) -> Fetch {
-        if let Some(f) = self.in_flight.borrow().as_ref() {
-            return f.clone();
-        }
-        self.state.borrow_mut().last_attempt_ms = Some(self.rt.now_ms());
-        let this = Rc::clone(self);
-        let fut = async move {
-            let result = match timeout(&*this.rt, FETCH_TIMEOUT_MS, get(&this.url)).await {
-                Some(r) => r.and_then(|body| parse_jwks(&body)),
-                None => Err("JWKS fetch timed out".to_string()),
-            };
-            *this.in_flight.borrow_mut() = None;
-            let keys = result?;
-            let mut s = this.state.borrow_mut();
-            s.keys = keys;
-            s.fetched_ms = Some(this.rt.now_ms());
-            Ok(())
-        }
-        .boxed_local()
-        .shared();
-        *self.in_flight.borrow_mut() = Some(fut.clone());
-        fut
+    async fn fetch(&self) -> Result<(), String> {
+        let abandoned = Err("JWKS fetch abandoned".to_string());
+        self.flight
+            .run(
+                &*self.rt,
+                "jwks",
+                FETCH_TIMEOUT_MS + 1_000,
+                abandoned,
+                || async {
+                    self.state.borrow_mut().last_attempt_ms = Some(self.rt.now_ms());
+                    let keys = match timeout(&*self.rt, FETCH_TIMEOUT_MS, get(&self.url)).await {
+                        Some(r) => r.and_then(|body| parse_jwks(&body))?,
+                        None => return Err("JWKS fetch timed out".to_string()),
+                    };
+                    let mut s = self.state.borrow_mut();
+                    s.keys = keys;
+                    s.fetched_ms = Some(self.rt.now_ms());
+                    Ok(())
+                },
+            )
+            .await
     }
 
     #[cfg(all(test, not(target_arch = "wasm32")))]

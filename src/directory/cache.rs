@@ -8,9 +8,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use futures::future::{FutureExt, LocalBoxFuture};
 
 use super::{DirectoryError, LookupResult, TenantSource};
+use crate::flight::SingleFlight;
 use crate::host::HostKind;
 use crate::runtime::{timeout, Runtime};
 use crate::tenant::TenantRecord;
@@ -49,8 +50,6 @@ struct Entry {
     fetched_ms: u64,
 }
 
-type Flight = Shared<LocalBoxFuture<'static, Result<Option<TenantRecord>, DirectoryError>>>;
-
 pub struct Lookup {
     pub record: Option<TenantRecord>,
     pub status: CacheStatus,
@@ -63,7 +62,7 @@ pub struct DirectoryCache<S> {
     rt: Rc<dyn Runtime>,
     policy: CachePolicy,
     entries: RefCell<HashMap<String, Entry>>,
-    in_flight: RefCell<HashMap<String, Flight>>,
+    flights: SingleFlight<LookupResult>,
 }
 
 impl<S: TenantSource + 'static> DirectoryCache<S> {
@@ -73,7 +72,7 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
             rt,
             policy,
             entries: RefCell::new(HashMap::new()),
-            in_flight: RefCell::new(HashMap::new()),
+            flights: SingleFlight::default(),
         })
     }
 
@@ -108,19 +107,26 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
             // Only positive entries are served while refreshing: a tenant created a moment ago
             // should not stay "not found" for a whole stale window.
             if e.record.is_some() && age < self.policy.ttl_ms + self.policy.stale_ms {
-                let flight = self.flight(key);
-                let refresh = async move {
-                    let _ = flight.await;
-                }
-                .boxed_local();
+                let refresh = if self.flights.in_flight(k) {
+                    None
+                } else {
+                    let this = Rc::clone(self);
+                    let key = key.clone();
+                    Some(
+                        async move {
+                            let _ = this.fetch(&key).await;
+                        }
+                        .boxed_local(),
+                    )
+                };
                 return Ok(Lookup {
                     record: e.record.clone(),
                     status: CacheStatus::Stale,
-                    refresh: Some(refresh),
+                    refresh,
                 });
             }
         }
-        match self.flight(key).await {
+        match self.fetch(key).await {
             Ok(record) => Ok(Lookup {
                 record,
                 status: CacheStatus::Miss,
@@ -144,36 +150,34 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
         }
     }
 
-    /// The one lookup in flight for `key`, started if there is none.
-    fn flight(self: &Rc<Self>, key: &HostKind) -> Flight {
+    /// Ask the source, once for all concurrent requests of the same host, and remember the answer.
+    async fn fetch(&self, key: &HostKind) -> LookupResult {
         let k = key.cache_key().unwrap_or_default().to_string();
-        if let Some(f) = self.in_flight.borrow().get(&k) {
-            return f.clone();
-        }
-        let this = Rc::clone(self);
-        let key = key.clone();
-        let fut = async move {
-            let k = key.cache_key().unwrap_or_default().to_string();
-            let result: LookupResult = match timeout(
-                &*this.rt,
-                this.policy.lookup_timeout_ms,
-                this.source.lookup(&key),
+        let wait_limit = self.policy.lookup_timeout_ms + 1_000;
+        self.flights
+            .run(
+                &*self.rt,
+                &k,
+                wait_limit,
+                Err(DirectoryError::Timeout),
+                || async {
+                    let result = match timeout(
+                        &*self.rt,
+                        self.policy.lookup_timeout_ms,
+                        self.source.lookup(key),
+                    )
+                    .await
+                    {
+                        Some(r) => r,
+                        None => Err(DirectoryError::Timeout),
+                    };
+                    if let Ok(record) = &result {
+                        self.store(k.clone(), record.clone());
+                    }
+                    result
+                },
             )
             .await
-            {
-                Some(r) => r,
-                None => Err(DirectoryError::Timeout),
-            };
-            this.in_flight.borrow_mut().remove(&k);
-            if let Ok(record) = &result {
-                this.store(k, record.clone());
-            }
-            result
-        }
-        .boxed_local()
-        .shared();
-        self.in_flight.borrow_mut().insert(k, fut.clone());
-        fut
     }
 
     fn store(&self, key: String, record: Option<TenantRecord>) {

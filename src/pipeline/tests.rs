@@ -533,3 +533,37 @@ async fn log_line_names_tenant_route_cache_and_token() {
         (Some("acme"), Some("/rest/v1"), Some("static"), Some("user"))
     );
 }
+
+#[tokio::test]
+async fn secret_key_in_apikey_is_service_role_even_with_a_user_bearer() {
+    let r = router(&[]);
+    let u = user(json!({}));
+    for key in [
+        "sb_secret_abc".to_string(),
+        token(json!({"role": "service_role", "iss": "supabase", "exp": NOW_S + 60})),
+    ] {
+        let i = req(
+            "GET",
+            "acme.app.example",
+            "/rest/v1/x",
+            &[("apikey", &key), ("authorization", &u)],
+        );
+        assert_eq!(
+            reply_of(&run(&r, i, b"").await).1["code"],
+            "service_role_forbidden"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_methods_are_405_not_a_gateway_error() {
+    let (s, b) = reply_of(
+        &run(
+            &router(&[]),
+            req("PROPFIND", "acme.app.example", "/rest/v1/x", &[]),
+            b"",
+        )
+        .await,
+    );
+    assert_eq!((s, b["code"].as_str()), (405, Some("method_not_allowed")));
+}

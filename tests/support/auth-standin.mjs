@@ -1,0 +1,462 @@
+// TEST STAND-IN for Supabase Auth (GoTrue). Not Supabase Auth, and never deployed: Supabase's hosted
+// services cannot run on the test machines (no Docker), so this implements, as Supabase Auth documents
+// them, exactly the endpoints the end-to-end suite and `make dev` use:
+//
+//   POST /auth/v1/signup                         email + password + data; autoconfirm (as local Supabase
+//                                                does by default): returns a session
+//   POST /auth/v1/token?grant_type=password      email + password -> session
+//   POST /auth/v1/token?grant_type=refresh_token refresh_token -> new session (the old refresh token is
+//                                                rotated: it cannot be used again)
+//   GET  /auth/v1/user                           the user of the bearer token
+//   POST /auth/v1/logout[?scope=global|local|others]  revokes sessions, 204
+//   GET  /auth/v1/.well-known/jwks.json          the public signing key(s)
+//
+// Users live in the REAL `auth.users` table of the test Postgres, so the sign-up triggers of sql/006
+// fire. Passwords are hashed with bcrypt by pgcrypto's `extensions.crypt(pw, gen_salt('bf'))`, as the
+// seed does (GoTrue also stores bcrypt), and checked with `crypt(pw, hash) = hash`. Writes to auth.users
+// and the access token hook run with `SET LOCAL ROLE supabase_auth_admin`, the role Supabase Auth uses.
+// Sessions and refresh tokens are kept in memory.
+//
+// Access tokens carry Supabase's claim set (iss `<publicUrl>/auth/v1`, aud authenticated, exp, iat, sub,
+// email, phone, app_metadata, user_metadata, role authenticated, aal aal1, amr, session_id,
+// is_anonymous), passed through the custom access token hook of sql/007
+// (`select public.custom_access_token_hook($1::jsonb)`, which adds tenant_ids / tenant_roles), then
+// signed ES256 with a `kid` (default) or HS256 with the legacy JWT secret (`alg: "HS256"`).
+// Errors are GoTrue's (pre-2024 API version) shape `{code: <status>, error_code, msg}`.
+//
+//   const auth = createAuthStandin({ pool, publicUrl, jwtSecret, alg: "ES256" });
+//   auth.handle(req, res, bodyBuffer)      // a request handler (mounted by supabase-standin.mjs)
+//   auth.jwks(), auth.verify(token)        // keys, and verification as the REST stand-in needs it
+//   auth.hookEnabled = false               // mint tokens WITHOUT running the hook (no tenant_ids)
+//   await auth.mintFor(userId, { hook })   // a token for a user, for tests
+
+import crypto from "node:crypto";
+
+export const AUTH_KID = "standin-es256-1";
+
+const ACCESS_TTL_S = 3600;
+
+function b64url(buf) {
+  return Buffer.from(buf).toString("base64url");
+}
+
+export function signJwt(claims, { alg, key, kid }) {
+  const header = { alg, typ: "JWT", ...(kid ? { kid } : {}) };
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+  let sig;
+  if (alg === "HS256") sig = crypto.createHmac("sha256", key).update(input).digest();
+  else if (alg === "ES256") sig = crypto.sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
+  else throw new Error(`unsupported alg ${alg}`);
+  return `${input}.${b64url(sig)}`;
+}
+
+/** Decode without verifying: { header, claims, signingInput, signature } or null. */
+export function decodeJwt(token) {
+  if (typeof token !== "string") return null;
+  const parts = token.split(".");
+  if (parts.length !== 3) return null;
+  try {
+    const header = JSON.parse(Buffer.from(parts[0], "base64url").toString("utf8"));
+    const claims = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
+    if (!header || typeof header !== "object" || !claims || typeof claims !== "object") return null;
+    return { header, claims, signingInput: `${parts[0]}.${parts[1]}`, signature: Buffer.from(parts[2], "base64url") };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Verify a JWT: HS256 with `secret`, ES256 with one of `publicKeys` (kid -> KeyObject). Checks exp
+ * (no leeway) and nbf. Returns { ok: true, claims } or { ok: false, reason }.
+ */
+export function verifyJwt(token, { secret, publicKeys = new Map(), now = Math.floor(Date.now() / 1000) }) {
+  const d = decodeJwt(token);
+  if (!d) return { ok: false, reason: "malformed token" };
+  const { header, claims, signingInput, signature } = d;
+  let good = false;
+  if (header.alg === "HS256" && secret) {
+    const expect = crypto.createHmac("sha256", secret).update(signingInput).digest();
+    good = expect.length === signature.length && crypto.timingSafeEqual(expect, signature);
+  } else if (header.alg === "ES256") {
+    const key = publicKeys.get(header.kid);
+    if (!key) return { ok: false, reason: `no key for kid ${JSON.stringify(header.kid)}` };
+    try {
+      good = crypto.verify("sha256", Buffer.from(signingInput), { key, dsaEncoding: "ieee-p1363" }, signature);
+    } catch {
+      good = false;
+    }
+  } else {
+    return { ok: false, reason: `algorithm ${JSON.stringify(header.alg)} not allowed` };
+  }
+  if (!good) return { ok: false, reason: "signature invalid" };
+  if (claims.exp !== undefined && (typeof claims.exp !== "number" || claims.exp <= now)) {
+    return { ok: false, reason: "token is expired", expired: true };
+  }
+  if (typeof claims.nbf === "number" && claims.nbf > now) return { ok: false, reason: "token is not valid yet" };
+  return { ok: true, claims };
+}
+
+class AuthError extends Error {
+  constructor(status, errorCode, msg, extra = {}) {
+    super(msg);
+    this.status = status;
+    this.errorCode = errorCode;
+    this.extra = extra;
+  }
+}
+
+function sendJson(res, status, body, headers = {}) {
+  const text = body === undefined ? "" : JSON.stringify(body);
+  res.writeHead(status, {
+    ...(body === undefined ? {} : { "content-type": "application/json" }),
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function sendAuthError(res, e) {
+  sendJson(res, e.status, { code: e.status, error_code: e.errorCode, msg: e.message, ...e.extra });
+}
+
+function bearerOf(req) {
+  const h = req.headers.authorization;
+  if (typeof h !== "string") return null;
+  const m = /^Bearer\s+(.+)$/i.exec(h.trim());
+  return m ? m[1].trim() : null;
+}
+
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function iso(d) {
+  return d == null ? null : new Date(d).toISOString();
+}
+
+/** auth.users row -> the user object GoTrue returns. */
+function userJson(u) {
+  const identityId = u.id;
+  return {
+    id: u.id,
+    aud: u.aud ?? "authenticated",
+    role: u.role ?? "authenticated",
+    email: u.email ?? "",
+    email_confirmed_at: iso(u.email_confirmed_at),
+    phone: u.phone ?? "",
+    confirmed_at: iso(u.confirmed_at),
+    last_sign_in_at: iso(u.last_sign_in_at),
+    app_metadata: u.raw_app_meta_data ?? {},
+    user_metadata: u.raw_user_meta_data ?? {},
+    identities: [
+      {
+        identity_id: identityId,
+        id: u.id,
+        user_id: u.id,
+        identity_data: { email: u.email, email_verified: u.email_confirmed_at != null, phone_verified: false, sub: u.id },
+        provider: "email",
+        last_sign_in_at: iso(u.last_sign_in_at),
+        created_at: iso(u.created_at),
+        updated_at: iso(u.updated_at),
+        email: u.email,
+      },
+    ],
+    created_at: iso(u.created_at),
+    updated_at: iso(u.updated_at),
+    is_anonymous: u.is_anonymous ?? false,
+  };
+}
+
+/**
+ * opts: { pool (pg.Pool as a superuser, e.g. postgres), publicUrl (the base URL clients and the router
+ * use for this project), jwtSecret (legacy HS256 secret), alg: "ES256" | "HS256" }.
+ */
+export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" }) {
+  if (!pool) throw new Error("auth stand-in: pool is required");
+  if (!jwtSecret) throw new Error("auth stand-in: jwtSecret is required");
+  const keys = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const publicKeys = new Map([[AUTH_KID, keys.publicKey]]);
+  /** refresh token -> { sessionId, userId, used } */
+  const refreshTokens = new Map();
+  /** session id -> { userId, revoked } */
+  const sessions = new Map();
+
+  const state = {
+    alg,
+    publicUrl,
+    hookEnabled: true,
+    get issuer() {
+      return `${state.publicUrl}/auth/v1`;
+    },
+  };
+
+  async function tx(fn) {
+    const client = await pool.connect();
+    try {
+      await client.query("begin");
+      const out = await fn(client);
+      await client.query("commit");
+      return out;
+    } catch (e) {
+      await client.query("rollback").catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  async function loadUser(client, id) {
+    const r = await client.query("select * from auth.users where id = $1", [id]);
+    return r.rows[0] ?? null;
+  }
+
+  async function mintSession(user, { hook = state.hookEnabled, method = "password" } = {}) {
+    const sessionId = crypto.randomUUID();
+    sessions.set(sessionId, { userId: user.id, revoked: false });
+    const access_token = await mintAccessToken(user, sessionId, { hook, method });
+    const refresh_token = crypto.randomBytes(9).toString("base64url").slice(0, 12);
+    refreshTokens.set(refresh_token, { sessionId, userId: user.id, used: false });
+    const now = Math.floor(Date.now() / 1000);
+    return {
+      access_token,
+      token_type: "bearer",
+      expires_in: ACCESS_TTL_S,
+      expires_at: now + ACCESS_TTL_S,
+      refresh_token,
+      user: userJson(user),
+    };
+  }
+
+  async function mintAccessToken(user, sessionId, { hook = state.hookEnabled, method = "password" } = {}) {
+    const now = Math.floor(Date.now() / 1000);
+    let claims = {
+      iss: state.issuer,
+      sub: user.id,
+      aud: "authenticated",
+      exp: now + ACCESS_TTL_S,
+      iat: now,
+      email: user.email ?? "",
+      phone: user.phone ?? "",
+      app_metadata: user.raw_app_meta_data ?? {},
+      user_metadata: user.raw_user_meta_data ?? {},
+      role: user.role || "authenticated",
+      aal: "aal1",
+      amr: [{ method, timestamp: now }],
+      session_id: sessionId,
+      is_anonymous: user.is_anonymous ?? false,
+    };
+    if (hook) {
+      // As Supabase Auth calls a Postgres hook: as supabase_auth_admin, with the event as jsonb.
+      const out = await tx(async (c) => {
+        await c.query("set local role supabase_auth_admin");
+        const r = await c.query("select public.custom_access_token_hook($1::jsonb) as out", [
+          JSON.stringify({ user_id: user.id, claims, authentication_method: method }),
+        ]);
+        return r.rows[0].out;
+      });
+      if (!out || typeof out !== "object" || !out.claims || typeof out.claims !== "object") {
+        throw new AuthError(500, "unexpected_failure", "Error running hook URI: pg-functions://postgres/public/custom_access_token_hook");
+      }
+      claims = out.claims;
+    }
+    if (state.alg === "HS256") return signJwt(claims, { alg: "HS256", key: jwtSecret });
+    return signJwt(claims, { alg: "ES256", key: keys.privateKey, kid: AUTH_KID });
+  }
+
+  /** Verify one of this project's user tokens (what GoTrue does for /user and /logout). */
+  function verifyUserToken(token) {
+    const v = verifyJwt(token, { secret: jwtSecret, publicKeys });
+    if (!v.ok) throw new AuthError(403, "bad_jwt", `invalid JWT: unable to parse or verify signature, ${v.reason}`);
+    const c = v.claims;
+    if (typeof c.sub !== "string" || !c.sub) throw new AuthError(403, "bad_jwt", "invalid claim: missing sub claim");
+    return c;
+  }
+
+  async function signup(body) {
+    const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
+    const password = typeof body.password === "string" ? body.password : "";
+    if (!email && !body.phone) throw new AuthError(400, "validation_failed", "To signup, please provide your email");
+    if (!EMAIL_RE.test(email)) throw new AuthError(400, "validation_failed", "Unable to validate email address: invalid format");
+    if (!password) throw new AuthError(422, "validation_failed", "Signup requires a valid password");
+    if (password.length < 6) {
+      throw new AuthError(422, "weak_password", "Password should be at least 6 characters.", {
+        weak_password: { reasons: ["length"] },
+      });
+    }
+    const data = body.data && typeof body.data === "object" && !Array.isArray(body.data) ? body.data : {};
+    const user = await tx(async (c) => {
+      const exists = await c.query("select 1 from auth.users where lower(email) = $1", [email]);
+      if (exists.rowCount) throw new AuthError(422, "user_already_exists", "User already registered");
+      // bcrypt through pgcrypto (as the superuser: supabase_auth_admin has no usage on `extensions`).
+      const h = await c.query("select extensions.crypt($1, extensions.gen_salt('bf', 10)) as h", [password]);
+      await c.query("set local role supabase_auth_admin");
+      const id = crypto.randomUUID();
+      const ins = await c.query(
+        `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+           confirmation_token, recovery_token, email_change_token_new, email_change, last_sign_in_at,
+           raw_app_meta_data, raw_user_meta_data, created_at, updated_at, is_anonymous)
+         values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', $2, $3, now(),
+           '', '', '', '', now(), $4::jsonb, $5::jsonb, now(), now(), false)
+         returning *`,
+        [id, email, h.rows[0].h, JSON.stringify({ provider: "email", providers: ["email"] }), JSON.stringify(data)],
+      );
+      return ins.rows[0];
+    });
+    return mintSession(user);
+  }
+
+  async function passwordGrant(body) {
+    const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
+    const password = typeof body.password === "string" ? body.password : "";
+    if (!email && !body.phone) throw new AuthError(400, "validation_failed", "missing email or phone");
+    if (!password) throw new AuthError(400, "validation_failed", "missing password");
+    const user = await tx(async (c) => {
+      const r = await c.query(
+        `select u.*, (u.encrypted_password is not null and u.encrypted_password <> ''
+                      and extensions.crypt($2, u.encrypted_password) = u.encrypted_password) as password_ok
+         from auth.users u where lower(u.email) = $1 and u.deleted_at is null`,
+        [email, password],
+      );
+      const u = r.rows[0];
+      if (!u || !u.password_ok) throw new AuthError(400, "invalid_credentials", "Invalid login credentials");
+      if (u.banned_until && new Date(u.banned_until) > new Date()) throw new AuthError(400, "user_banned", "User is banned");
+      if (!u.email_confirmed_at) throw new AuthError(400, "email_not_confirmed", "Email not confirmed");
+      await c.query("set local role supabase_auth_admin");
+      const up = await c.query("update auth.users set last_sign_in_at = now() where id = $1 returning *", [u.id]);
+      return up.rows[0];
+    });
+    return mintSession(user);
+  }
+
+  async function refreshGrant(body) {
+    const rt = typeof body.refresh_token === "string" ? body.refresh_token : "";
+    if (!rt) throw new AuthError(400, "validation_failed", "refresh_token required");
+    const entry = refreshTokens.get(rt);
+    if (!entry) throw new AuthError(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
+    const session = sessions.get(entry.sessionId);
+    if (!session || session.revoked) throw new AuthError(400, "session_not_found", "Session from session_id claim in JWT does not exist");
+    if (entry.used) throw new AuthError(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used");
+    entry.used = true;
+    const c = await pool.connect();
+    let user;
+    try {
+      user = await loadUser(c, entry.userId);
+    } finally {
+      c.release();
+    }
+    if (!user) throw new AuthError(400, "user_not_found", "User not found");
+    const access_token = await mintAccessToken(user, entry.sessionId, { method: "password" });
+    const refresh_token = crypto.randomBytes(9).toString("base64url").slice(0, 12);
+    refreshTokens.set(refresh_token, { sessionId: entry.sessionId, userId: user.id, used: false });
+    const now = Math.floor(Date.now() / 1000);
+    return { access_token, token_type: "bearer", expires_in: ACCESS_TTL_S, expires_at: now + ACCESS_TTL_S, refresh_token, user: userJson(user) };
+  }
+
+  async function currentUser(req) {
+    const token = bearerOf(req);
+    if (!token) throw new AuthError(401, "no_authorization", "This endpoint requires a valid Bearer token");
+    const claims = verifyUserToken(token);
+    if (claims.session_id) {
+      const s = sessions.get(claims.session_id);
+      if (!s || s.revoked) throw new AuthError(403, "session_not_found", "Session from session_id claim in JWT does not exist");
+    }
+    const c = await pool.connect();
+    try {
+      const u = await loadUser(c, claims.sub);
+      if (!u) throw new AuthError(403, "user_not_found", "User from sub claim in JWT does not exist");
+      return { user: u, claims };
+    } finally {
+      c.release();
+    }
+  }
+
+  function logout(claims, scope) {
+    for (const [id, s] of sessions) {
+      if (s.userId !== claims.sub) continue;
+      const mine = id === claims.session_id;
+      if (scope === "global" || (scope === "local" && mine) || (scope === "others" && !mine)) s.revoked = true;
+    }
+  }
+
+  /** Request handler for /auth/v1/*. `body` is the request body as a Buffer. */
+  async function handle(req, res, body) {
+    const url = new URL(req.url, "http://standin");
+    const p = url.pathname.replace(/\/+$/, "");
+    try {
+      const json = () => {
+        if (!body || body.length === 0) return {};
+        try {
+          const v = JSON.parse(body.toString("utf8"));
+          if (v && typeof v === "object" && !Array.isArray(v)) return v;
+        } catch {
+          /* fall through */
+        }
+        throw new AuthError(400, "bad_json", "Could not parse request body as JSON");
+      };
+      if (p === "/auth/v1/.well-known/jwks.json" && req.method === "GET") {
+        return sendJson(res, 200, jwks(), { "cache-control": "public, max-age=600" });
+      }
+      if (p === "/auth/v1/health" && req.method === "GET") {
+        return sendJson(res, 200, { name: "GoTrue (test stand-in)", version: "standin", description: "test stand-in" });
+      }
+      if (p === "/auth/v1/signup" && req.method === "POST") return sendJson(res, 200, await signup(json()));
+      if (p === "/auth/v1/token" && req.method === "POST") {
+        const grant = url.searchParams.get("grant_type");
+        if (grant === "password") return sendJson(res, 200, await passwordGrant(json()));
+        if (grant === "refresh_token") return sendJson(res, 200, await refreshGrant(json()));
+        throw new AuthError(400, "validation_failed", "unsupported_grant_type");
+      }
+      if (p === "/auth/v1/user" && req.method === "GET") {
+        const { user } = await currentUser(req);
+        return sendJson(res, 200, userJson(user));
+      }
+      if (p === "/auth/v1/logout" && req.method === "POST") {
+        const token = bearerOf(req);
+        if (!token) throw new AuthError(401, "no_authorization", "This endpoint requires a valid Bearer token");
+        const claims = verifyUserToken(token);
+        const scope = url.searchParams.get("scope") || "global";
+        if (!["global", "local", "others"].includes(scope)) throw new AuthError(400, "validation_failed", `Unsupported logout scope "${scope}"`);
+        logout(claims, scope);
+        res.writeHead(204);
+        return res.end();
+      }
+      throw new AuthError(404, "not_found", "Not Found (this Auth test stand-in implements only signup, token, user, logout, jwks)");
+    } catch (e) {
+      if (e instanceof AuthError) return sendAuthError(res, e);
+      console.error("auth stand-in:", e);
+      return sendAuthError(res, new AuthError(500, "unexpected_failure", "Database error querying schema"));
+    }
+  }
+
+  function jwks() {
+    if (state.alg === "HS256") return { keys: [] };
+    return {
+      keys: [{ ...keys.publicKey.export({ format: "jwk" }), kid: AUTH_KID, alg: "ES256", use: "sig", key_ops: ["verify"] }],
+    };
+  }
+
+  return Object.assign(state, {
+    handle,
+    jwks,
+    publicKeys,
+    /** Verify any token of this project (user token or HS256 API key), like PostgREST would. */
+    verify(token) {
+      return verifyJwt(token, { secret: jwtSecret, publicKeys });
+    },
+    /** A fresh session for an existing user id, optionally without the hook (no tenant_ids). */
+    async sessionFor(userId, { hook = state.hookEnabled } = {}) {
+      const c = await pool.connect();
+      let u;
+      try {
+        u = await loadUser(c, userId);
+      } finally {
+        c.release();
+      }
+      if (!u) throw new Error(`no auth.users row ${userId}`);
+      return mintSession(u, { hook });
+    },
+    /** Mint an HS256 project API key (anon / service_role) with the legacy secret, as Supabase does. */
+    apiKey(role) {
+      const now = Math.floor(Date.now() / 1000);
+      return signJwt({ iss: "supabase", ref: "standin", role, iat: now, exp: now + 10 * 365 * 24 * 3600 }, { alg: "HS256", key: jwtSecret });
+    },
+  });
+}

@@ -1,0 +1,250 @@
+// The whole local stack, for the end-to-end suite and `make dev`:
+//   1. a throwaway PostgreSQL 15 (scripts/pg-cluster.sh start DIR; load DIR [--seed]: the Supabase SQL
+//      stand-in, sql/ migrations, optionally sql/seed.sql);
+//   2. the Supabase TEST STAND-IN (supabase-standin.mjs: Auth + REST stand-ins behind one base URL);
+//   3. the built router in workerd (Miniflare) with TENANT_DIRECTORY=supabase, so the real
+//      `public.resolve_tenant` RPC is called through the REST stand-in; BASE_DOMAINS=localhost (slug
+//      hosts `acme.localhost`) and the seed's custom domain `crm.globex.test`.
+//
+//   const stack = await startStack({ seed: true, alg: "ES256" });
+//   stack.routerUrl, stack.routerPort, stack.supabase (stand-in handle), stack.router, stack.pg (pg.Pool,
+//   superuser), stack.databaseUrl, await stack.stop()
+//
+// stop() leaves no process behind: workerd through Miniflare's dispose(), Postgres through
+// `pg-cluster.sh stop`, then the cluster directory is removed. If the Node process is ended by a signal
+// or exits without stop(), a synchronous fallback stops Postgres and kills this process's own workerd
+// children by pid.
+//
+// Run as a program (scripts/dev.sh does): `node tests/support/stack.mjs` starts the stack with the
+// seed, the router on PORT (default 8787) and the stand-in on SUPABASE_PORT (default 54321), prints a
+// JSON line {"ready": ...} and runs until SIGINT/SIGTERM.
+
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { startRouter, routerWorkerOptions, routerBuilt, httpRequest, repoRoot } from "./router.mjs";
+import { startSupabaseStandin, DEFAULT_JWT_SECRET } from "./supabase-standin.mjs";
+
+export const SEED = {
+  acme: { id: "11111111-1111-4111-8111-111111111111", slug: "acme", host: "acme.localhost" },
+  globex: { id: "22222222-2222-4222-8222-222222222222", slug: "globex", host: "crm.globex.test", slugHost: "globex.localhost" },
+  users: {
+    alice: { id: "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", email: "alice@acme.test" },
+    bob: { id: "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", email: "bob@globex.test" },
+    carol: { id: "cccccccc-cccc-4ccc-8ccc-cccccccccccc", email: "carol@both.test" },
+  },
+  password: "password123",
+};
+
+const PG_CLUSTER = path.join(repoRoot, "scripts", "pg-cluster.sh");
+const live = new Set();
+
+function pgCluster(args) {
+  const r = spawnSync("bash", [PG_CLUSTER, ...args], { encoding: "utf8", timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`pg-cluster.sh ${args.join(" ")} failed (${r.status}): ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+function readEnv(dir) {
+  const env = {};
+  for (const line of fs.readFileSync(path.join(dir, "env"), "utf8").split("\n")) {
+    const m = /^export ([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]] = m[2];
+  }
+  return env;
+}
+
+/** Pids of this process's direct children running workerd (Miniflare's runtime). */
+function workerdChildren() {
+  const out = [];
+  try {
+    for (const d of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+        const m = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
+        if (m && Number(m[2]) === process.pid && m[1].includes("workerd")) out.push(Number(d));
+      } catch {
+        /* gone */
+      }
+    }
+  } catch {
+    /* no /proc */
+  }
+  return out;
+}
+
+function syncCleanup() {
+  for (const s of live) {
+    try {
+      spawnSync("bash", [PG_CLUSTER, "stop", s.dir], { timeout: 30_000 });
+      fs.rmSync(s.dir, { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
+  }
+  live.clear();
+  for (const pid of workerdChildren()) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+let hooked = false;
+function hookExit() {
+  if (hooked) return;
+  hooked = true;
+  process.on("exit", syncCleanup);
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.once(sig, () => {
+      syncCleanup();
+      process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGTERM" ? 15 : 1));
+    });
+  }
+}
+
+/** Start the router in workerd on a fixed port (startRouter picks a random one). */
+async function startRouterOnPort(vars, port) {
+  const logs = [];
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      ...routerWorkerOptions(vars),
+      host: "127.0.0.1",
+      port,
+      logRequests: false,
+      handleStructuredLogs: (l) => {
+        const s = typeof l?.message === "string" ? l.message.trim() : "";
+        if (s.startsWith("{")) {
+          try {
+            logs.push(JSON.parse(s));
+          } catch {
+            /* not JSON */
+          }
+        }
+        if (process.env.ROUTER_DEBUG_LOGS) process.stderr.write(`[workerd ${l.level}] ${l.message}\n`);
+      },
+    }),
+  );
+  let url;
+  try {
+    url = await mf.ready;
+  } catch (e) {
+    await mf.dispose().catch(() => {});
+    throw e;
+  }
+  const base = url.href.replace(/\/$/, "");
+  return {
+    mf,
+    port: Number(url.port),
+    url: base,
+    logs,
+    request: (host, p, o = {}) => httpRequest(base, host, p, o),
+    dispose: () => mf.dispose(),
+  };
+}
+
+/**
+ * opts: { seed = true, alg = "ES256" | "HS256", jwtSecret, routerPort (fixed; default random),
+ *         supabasePort (default random), routerVars (extra router vars), log }
+ */
+export async function startStack({ seed = true, alg = "ES256", jwtSecret = DEFAULT_JWT_SECRET, routerPort, supabasePort = 0, routerVars = {}, log = false } = {}) {
+  if (!routerBuilt()) throw new Error("the router is not built: run `bash scripts/build-worker.sh` first");
+  hookExit();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tenant-router-stack-"));
+  fs.chmodSync(dir, 0o755);
+  const entry = { dir };
+  live.add(entry);
+  let supabase;
+  let router;
+  let admin;
+  const stop = async () => {
+    if (!live.has(entry)) return;
+    await Promise.allSettled([router?.dispose(), supabase?.stop(), admin?.end()]);
+    try {
+      pgCluster(["stop", dir]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      live.delete(entry);
+    }
+  };
+  try {
+    pgCluster(["start", dir]);
+    pgCluster(["load", dir, ...(seed ? ["--seed"] : [])]);
+    const env = readEnv(dir);
+    const databaseUrl = env.DATABASE_URL;
+    admin = new pg.Pool({ connectionString: databaseUrl, max: 3 });
+    admin.on("error", () => {});
+    supabase = await startSupabaseStandin({ databaseUrl, jwtSecret, alg, port: supabasePort, log });
+    const vars = {
+      SUPABASE_URL: supabase.url,
+      SUPABASE_ANON_KEY: supabase.anonKey,
+      SUPABASE_JWT_SECRET: jwtSecret,
+      BASE_DOMAINS: "localhost",
+      TENANT_DIRECTORY: "supabase",
+      ...routerVars,
+    };
+    router = routerPort ? await startRouterOnPort(vars, routerPort) : await startRouter(vars);
+    return {
+      dir,
+      databaseUrl,
+      pg: admin,
+      supabase,
+      router,
+      routerVars: vars,
+      routerPort: router.port,
+      routerUrl: router.url,
+      anonKey: supabase.anonKey,
+      serviceKey: supabase.serviceKey,
+      stop,
+    };
+  } catch (e) {
+    await stop().catch(() => {});
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------- program mode (scripts/dev.sh)
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const port = Number(process.env.PORT || 8787);
+  const supabasePort = Number(process.env.SUPABASE_PORT || 54321);
+  const alg = process.env.JWT_ALG === "HS256" ? "HS256" : "ES256";
+  let stack;
+  try {
+    stack = await startStack({ seed: true, alg, routerPort: port, supabasePort, log: !!process.env.STANDIN_LOG });
+  } catch (e) {
+    process.stderr.write(`stack: ${e.stack || e}\n`);
+    process.exit(1);
+  }
+  const shutdown = async (sig) => {
+    process.stderr.write(`\nstack: ${sig}, stopping router, stand-ins and Postgres...\n`);
+    await stack.stop().catch((e) => process.stderr.write(`stack: stop failed: ${e}\n`));
+    process.exit(0);
+  };
+  process.removeAllListeners("SIGINT");
+  process.removeAllListeners("SIGTERM");
+  process.removeAllListeners("SIGHUP");
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.once(sig, () => shutdown(sig));
+  process.stdout.write(
+    JSON.stringify({
+      ready: true,
+      router: stack.routerUrl,
+      routerPort: stack.routerPort,
+      supabase: stack.supabase.url,
+      anonKey: stack.anonKey,
+      databaseUrl: stack.databaseUrl,
+      pgDir: stack.dir,
+      pid: process.pid,
+    }) + "\n",
+  );
+  // keep running until a signal
+  setInterval(() => {}, 1 << 30);
+}
+

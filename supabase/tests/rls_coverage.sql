@@ -13,7 +13,7 @@ create temp view tenant_tables as
   join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped
   where n.nspname = 'public' and c.relkind in ('r', 'p');
 
-select plan(8);
+select plan(9);
 
 select cmp_ok((select count(*)::int from tenant_tables), '>=', 13, 'the check sees the tenant tables (at least 13)');
 select is(array(select name from tenant_tables where not relrowsecurity order by 1), '{}'::text[],
@@ -51,6 +51,11 @@ select is(
         where not exists (select 1 from pg_index i where i.indrelid = t.oid and i.indkey[0] = t.attnum) order by 1),
   '{}'::text[],
   'every tenant table has an index leading with tenant_id');
+
+select is(
+  array(select rolname::text from pg_roles where rolbypassrls and rolname in ('anon', 'authenticated', 'authenticator', 'supabase_auth_admin') order by 1),
+  '{}'::text[],
+  'no API role but service_role bypasses RLS (anon, authenticated, authenticator, supabase_auth_admin do not)');
 
 select * from finish();
 rollback;

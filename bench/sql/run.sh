@@ -3,7 +3,7 @@
 # (1,000 tenants x 10 conversations x 100 messages), against the table owner with an explicit
 # `WHERE tenant_id = ...`. Prints medians, ratios and EXPLAIN plans; asserts nothing about time.
 #
-#   bash bench/sql/run.sh            (about 1-2 minutes on 2 cores; BENCH_ITERATIONS=N to change)
+#   bash bench/sql/run.sh            (about 30 s on 2 cores; BENCH_ITERATIONS=N, default 5000, to change)
 #
 # Its own throwaway cluster (scripts/pg-cluster.sh), always stopped. Timing is taken inside the
 # server (clock_timestamp() around EXECUTE, planning included for both sides), so client round trips

@@ -22,11 +22,11 @@ rustup component add clippy rustfmt >/dev/null 2>&1 || true
 # glue does not match the module. Installed without --locked, as its own lockfile may not build here.
 WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
 WORKER_BUILD_VERSION=$(awk '/^name = "worker"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION" ]; then
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $NF}')" != "$WB_VERSION" ]; then
   say "wasm-bindgen-cli $WB_VERSION (cargo install, several minutes)"
   cargo install wasm-bindgen-cli --version "$WB_VERSION" --force --quiet
 fi
-if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
   say "worker-build $WORKER_BUILD_VERSION (cargo install, several minutes)"
   cargo install worker-build --version "$WORKER_BUILD_VERSION" --force --quiet
 fi

@@ -22,7 +22,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
@@ -43,10 +43,31 @@ export const SEED = {
 const PG_CLUSTER = path.join(repoRoot, "scripts", "pg-cluster.sh");
 const live = new Set();
 
-function pgCluster(args) {
-  const r = spawnSync("bash", [PG_CLUSTER, ...args], { encoding: "utf8", timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`pg-cluster.sh ${args.join(" ")} failed (${r.status}): ${r.stderr || r.stdout}`);
-  return r.stdout;
+/** pg-cluster.sh children in flight (so a signal can wait for them before stopping the cluster). */
+const inFlight = new Set();
+
+/** Run scripts/pg-cluster.sh asynchronously (a signal handler must be able to run meanwhile). */
+function pgCluster(args, { timeoutMs = 120_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [PG_CLUSTER, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    inFlight.add(child.pid);
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      inFlight.delete(child.pid);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      inFlight.delete(child.pid);
+      if (code === 0) resolve(out);
+      else reject(new Error(`pg-cluster.sh ${args.join(" ")} failed (${code ?? signal}): ${err || out}`));
+    });
+  });
 }
 
 function readEnv(dir) {
@@ -78,7 +99,15 @@ function workerdChildren() {
   return out;
 }
 
+let cleanedUp = false;
 function syncCleanup() {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  // Let an in-flight `pg-cluster.sh start|load` finish first, or the cluster could come up after the stop.
+  for (const pid of inFlight) {
+    // (it is a zombie once done: nobody reaps it while this synchronous cleanup blocks the loop)
+    spawnSync("bash", ["-c", `while [ -e /proc/${pid}/stat ] && [ "$(awk '{print $3}' /proc/${pid}/stat 2>/dev/null)" != Z ]; do sleep 0.1; done`], { timeout: 60_000 });
+  }
   for (const s of live) {
     try {
       spawnSync("bash", [PG_CLUSTER, "stop", s.dir], { timeout: 30_000 });
@@ -108,6 +137,15 @@ function hookExit() {
       process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGTERM" ? 15 : 1));
     });
   }
+  // `node --test` does not pass a SIGTERM/SIGINT on to the per-file child it runs: when the runner
+  // dies, the child is re-parented. Treat that as the end of the run.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) {
+      syncCleanup();
+      process.exit(129);
+    }
+  }, 300).unref();
 }
 
 /** Start the router in workerd on a fixed port (startRouter picks a random one). */
@@ -168,15 +206,15 @@ export async function startStack({ seed = true, alg = "ES256", jwtSecret = DEFAU
     if (!live.has(entry)) return;
     await Promise.allSettled([router?.dispose(), supabase?.stop(), admin?.end()]);
     try {
-      pgCluster(["stop", dir]);
+      await pgCluster(["stop", dir]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
       live.delete(entry);
     }
   };
   try {
-    pgCluster(["start", dir]);
-    pgCluster(["load", dir, ...(seed ? ["--seed"] : [])]);
+    await pgCluster(["start", dir]);
+    await pgCluster(["load", dir, ...(seed ? ["--seed"] : [])]);
     const env = readEnv(dir);
     const databaseUrl = env.DATABASE_URL;
     admin = new pg.Pool({ connectionString: databaseUrl, max: 3 });

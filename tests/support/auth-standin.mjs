@@ -455,8 +455,8 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     },
     /** Mint an HS256 project API key (anon / service_role) with the legacy secret, as Supabase does. */
     apiKey(role) {
-      const now = Math.floor(Date.now() / 1000);
-      return signJwt({ iss: "supabase", ref: "standin", role, iat: now, exp: now + 10 * 365 * 24 * 3600 }, { alg: "HS256", key: jwtSecret });
+      // Fixed iat/exp (as a project's keys are fixed): the same secret gives the same key on every run.
+      return signJwt({ iss: "supabase", ref: "standin", role, iat: 1700000000, exp: 2000000000 }, { alg: "HS256", key: jwtSecret });
     },
   });
 }

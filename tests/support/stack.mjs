@@ -251,8 +251,9 @@ export async function startStack({ seed = true, alg = "ES256", jwtSecret = DEFAU
 // ---------------------------------------------------------------- program mode (scripts/dev.sh)
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
-  const port = Number(process.env.PORT || 8787);
-  const supabasePort = Number(process.env.SUPABASE_PORT || 54321);
+  // PORT / SUPABASE_PORT of 0 mean "any free port".
+  const port = Number(process.env.PORT ?? 8787) || undefined;
+  const supabasePort = Number(process.env.SUPABASE_PORT ?? 54321) || 0;
   const alg = process.env.JWT_ALG === "HS256" ? "HS256" : "ES256";
   let stack;
   try {
@@ -261,7 +262,10 @@ if (isMain) {
     process.stderr.write(`stack: ${e.stack || e}\n`);
     process.exit(1);
   }
+  let stopping = null;
   const shutdown = async (sig) => {
+    if (stopping) return stopping;
+    stopping = Promise.resolve();
     process.stderr.write(`\nstack: ${sig}, stopping router, stand-ins and Postgres...\n`);
     await stack.stop().catch((e) => process.stderr.write(`stack: stop failed: ${e}\n`));
     process.exit(0);

@@ -482,21 +482,11 @@ impl Router {
     /// The one place a `RouterError` becomes a reply, CORS included so browsers can read it.
     pub fn error_reply(&self, ctx: &mut RequestCtx, err: &RouterError) -> Reply {
         ctx.error = Some(err.code());
-        let r = err.to_response(&ctx.path);
-        let mut headers: Vec<(String, String)> = r
-            .headers
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        headers.push(("cache-control".into(), "no-store".into()));
+        let mut reply = Self::early_error_reply(err, &ctx.path);
         if let (Some(o), true) = (&ctx.origin, ctx.origin_allowed) {
-            headers.extend(cors::allow_origin_headers(o));
+            reply.headers.extend(cors::allow_origin_headers(o));
         }
-        Reply {
-            status: r.status,
-            headers,
-            body: r.body.to_string().into_bytes(),
-        }
+        reply
     }
 
     /// For errors before any router exists (bad configuration, an unparseable request).

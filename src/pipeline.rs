@@ -506,6 +506,21 @@ impl Router {
     }
 
     /// Relay phase: the upstream's response headers as the client should see them.
+    /// Whether [`Router::relay_headers`] could change anything, knowing only the upstream's
+    /// `Location`: without a caller `Origin` only a `Location` into the project is rewritten, so
+    /// the adapter can hand most responses back without reading their headers.
+    pub fn relay_may_change(&self, ctx: &RequestCtx, location: Option<&str>) -> bool {
+        if ctx.origin.is_some() {
+            return true;
+        }
+        match (&ctx.project_url, location) {
+            (Some(project_url), Some(loc)) => {
+                redirect::rewrite_location(loc, project_url, &ctx.user_origin).is_some()
+            }
+            _ => false,
+        }
+    }
+
     pub fn relay_headers(
         &self,
         ctx: &RequestCtx,

@@ -1,7 +1,7 @@
 //! The thin edge: converts workerd's request into the core's [`Incoming`], performs the fetch the
 //! core decided on, and converts the answer back. No routing rule lives here.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use futures::StreamExt;
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::{event, AbortController, Context, Delay, Env, Fetch, Request, Response};
+use worker::{event, ByteStream, Context, Delay, Env};
 
 use crate::auth::crypto::SignatureVerifier;
 use crate::auth::jwks::Jwk;
@@ -49,16 +49,15 @@ impl VarSource for EnvVars<'_> {
     }
 }
 
-/// ES256/RS256 through the runtime's WebCrypto; keys are imported once per isolate.
+/// ES256/RS256 through the runtime's WebCrypto. Keys are imported once per isolate; the
+/// `SubtleCrypto` handle and the algorithm parameter objects are made once too, since every
+/// object handed across the boundary costs more than the map lookup that finds it.
 #[derive(Default)]
 struct WebCryptoVerifier {
     keys: RefCell<HashMap<String, web_sys::CryptoKey>>,
-}
-
-fn subtle() -> Result<web_sys::SubtleCrypto, String> {
-    let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
-        .map_err(|_| "no crypto global")?;
-    Ok(crypto.unchecked_into::<web_sys::Crypto>().subtle())
+    subtle: OnceCell<web_sys::SubtleCrypto>,
+    ecdsa_sha256: OnceCell<Object>,
+    rsa_pkcs1: OnceCell<Object>,
 }
 
 fn object(pairs: &[(&str, &str)]) -> Object {
@@ -76,7 +75,35 @@ fn js_err(e: JsValue) -> String {
 }
 
 impl WebCryptoVerifier {
+    fn subtle(&self) -> Result<&web_sys::SubtleCrypto, String> {
+        if let Some(s) = self.subtle.get() {
+            return Ok(s);
+        }
+        let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
+            .map_err(|_| "no crypto global")?;
+        if crypto.is_undefined() {
+            return Err("no crypto global".into());
+        }
+        Ok(self
+            .subtle
+            .get_or_init(|| crypto.unchecked_into::<web_sys::Crypto>().subtle()))
+    }
+
+    fn verify_params(&self, alg: JwtAlg) -> &Object {
+        match alg {
+            JwtAlg::Es256 => self
+                .ecdsa_sha256
+                .get_or_init(|| object(&[("name", "ECDSA"), ("hash", "SHA-256")])),
+            _ => self
+                .rsa_pkcs1
+                .get_or_init(|| object(&[("name", "RSASSA-PKCS1-v1_5")])),
+        }
+    }
+
     async fn import(&self, alg: JwtAlg, key: &Jwk) -> Result<web_sys::CryptoKey, String> {
+        if key.alg() != alg {
+            return Err("key type does not match the algorithm".into());
+        }
         let fp = key.fingerprint();
         if let Some(k) = self.keys.borrow().get(&fp) {
             return Ok(k.clone());
@@ -91,11 +118,9 @@ impl WebCryptoVerifier {
                 object(&[("name", "RSASSA-PKCS1-v1_5"), ("hash", "SHA-256")]),
             ),
         };
-        if key.alg() != alg {
-            return Err("key type does not match the algorithm".into());
-        }
         let usages = js_sys::Array::of1(&JsValue::from_str("verify"));
-        let promise = subtle()?
+        let promise = self
+            .subtle()?
             .import_key_with_object("jwk", &jwk, &params, false, &usages)
             .map_err(js_err)?;
         let imported: web_sys::CryptoKey = JsFuture::from(promise)
@@ -117,13 +142,10 @@ impl SignatureVerifier for WebCryptoVerifier {
     ) -> LocalBoxFuture<'a, Result<bool, String>> {
         Box::pin(async move {
             let crypto_key = self.import(alg, key).await?;
-            let params = match alg {
-                JwtAlg::Es256 => object(&[("name", "ECDSA"), ("hash", "SHA-256")]),
-                _ => object(&[("name", "RSASSA-PKCS1-v1_5")]),
-            };
-            let promise = subtle()?
+            let promise = self
+                .subtle()?
                 .verify_with_object_and_u8_array_and_u8_array(
-                    &params,
+                    self.verify_params(alg),
                     &crypto_key,
                     signature,
                     message,
@@ -160,7 +182,7 @@ fn router(env: &Env) -> Result<Rc<Router>, RouterError> {
 }
 
 /// Reads at most `limit` bytes of the client's body, refusing more without buffering it.
-struct RequestBody<'a>(&'a mut Request);
+struct RequestBody<'a>(&'a web_sys::Request);
 
 impl BodySource for RequestBody<'_> {
     fn read_limited(&mut self, limit: usize) -> LocalBoxFuture<'_, Result<Vec<u8>, BodyError>> {
@@ -175,10 +197,10 @@ impl BodySource for RequestBody<'_> {
             if declared.is_some_and(|n| n > limit as u64) {
                 return Err(BodyError::TooLarge);
             }
-            let mut stream = match self.0.stream() {
-                Ok(s) => s,
-                Err(_) => return Ok(Vec::new()),
+            let Some(body) = self.0.body() else {
+                return Ok(Vec::new());
             };
+            let mut stream = ByteStream::from(body);
             let mut out = Vec::new();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| BodyError::Read(e.to_string()))?;
@@ -192,15 +214,69 @@ impl BodySource for RequestBody<'_> {
     }
 }
 
-fn incoming(req: &Request) -> Result<Incoming, RouterError> {
-    let url = req
-        .url()
+/// Every header in one crossing of the JS boundary: `Array.from` and `JSON.stringify` run
+/// natively, where iterating entry by entry costs several calls and string copies per header.
+fn header_pairs(headers: &web_sys::Headers) -> Vec<(String, String)> {
+    js_sys::JSON::stringify(&js_sys::Array::from(headers))
+        .ok()
+        .and_then(|s| s.as_string())
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+/// A header list for `RequestInit`/`ResponseInit` in one crossing (`JSON.parse` runs natively);
+/// the runtime builds its own `Headers` from it, so making one here would copy the list twice.
+fn header_list(pairs: &[(String, String)]) -> JsValue {
+    serde_json::to_string(pairs)
+        .ok()
+        .and_then(|json| js_sys::JSON::parse(&json).ok())
+        .unwrap_or_else(|| js_sys::Array::new().into())
+}
+
+/// Pair by pair, dropping only what the runtime refuses: the fallback when a whole list is refused.
+fn headers_one_by_one(pairs: &[(String, String)]) -> JsValue {
+    let h =
+        web_sys::Headers::new().unwrap_or_else(|_| JsValue::from(Object::new()).unchecked_into());
+    for (k, v) in pairs {
+        let _ = h.append(k, v);
+    }
+    h.into()
+}
+
+/// A response with `headers`, falling back to header-by-header when the runtime refuses the list.
+fn build_response(
+    status: u16,
+    status_text: Option<&str>,
+    headers: &[(String, String)],
+    body: Option<&JsValue>,
+    from_stream: bool,
+) -> Result<web_sys::Response, JsValue> {
+    let attempt = |list: &JsValue| {
+        let init = web_sys::ResponseInit::new();
+        init.set_status(status);
+        if let Some(t) = status_text {
+            init.set_status_text(t);
+        }
+        init.set_headers(list);
+        if from_stream {
+            web_sys::Response::new_with_opt_readable_stream_and_init(
+                body.map(|b| b.unchecked_ref()),
+                &init,
+            )
+        } else {
+            web_sys::Response::new_with_opt_buffer_source_and_init(
+                body.map(|b| b.unchecked_ref()),
+                &init,
+            )
+        }
+    };
+    attempt(&header_list(headers)).or_else(|_| attempt(&headers_one_by_one(headers)))
+}
+
+fn incoming(req: &web_sys::Request) -> Result<Incoming, RouterError> {
+    let url = url::Url::parse(&req.url())
         .map_err(|_| RouterError::InvalidHost("unparseable request URL".into()))?;
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .entries()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v))
-        .collect();
+    let headers = header_pairs(&req.headers());
     let host = headers
         .iter()
         .find(|(k, _)| k == "host")
@@ -210,8 +286,7 @@ fn incoming(req: &Request) -> Result<Incoming, RouterError> {
             url.port().map_or(h.clone(), |p| format!("{h}:{p}"))
         });
     Ok(Incoming {
-        // worker::Method maps methods it does not know to GET; the raw request keeps the truth.
-        method: req.inner().method().to_ascii_uppercase(),
+        method: req.method().to_ascii_uppercase(),
         scheme: url.scheme().to_string(),
         host,
         path: url.path().to_string(),
@@ -224,108 +299,100 @@ fn incoming(req: &Request) -> Result<Incoming, RouterError> {
     })
 }
 
-fn js_headers(pairs: &[(String, String)]) -> web_sys::Headers {
-    let h =
-        web_sys::Headers::new().unwrap_or_else(|_| JsValue::from(Object::new()).unchecked_into());
-    for (k, v) in pairs {
-        // A value the runtime refuses is dropped rather than failing the whole request.
-        let _ = h.append(k, v);
-    }
-    h
-}
-
 fn null_body_status(status: u16) -> bool {
     matches!(status, 101 | 204 | 205 | 304)
 }
 
-fn reply(r: Reply, head_only: bool) -> worker::Result<Response> {
-    let init = web_sys::ResponseInit::new();
-    init.set_status(r.status);
-    init.set_headers(&js_headers(&r.headers));
+fn reply(r: Reply, head_only: bool) -> worker::Result<web_sys::Response> {
     let body = if head_only || null_body_status(r.status) {
         None
     } else {
-        Some(Uint8Array::from(r.body.as_slice()))
+        Some(JsValue::from(Uint8Array::from(r.body.as_slice())))
     };
-    let resp = web_sys::Response::new_with_opt_buffer_source_and_init(
-        body.as_ref().map(|b| b.as_ref()),
-        &init,
-    )
-    .map_err(|e| worker::Error::JsError(js_err(e)))?;
-    Ok(Response::from(resp))
+    build_response(r.status, None, &r.headers, body.as_ref(), false)
+        .map_err(|e| worker::Error::JsError(js_err(e)))
 }
 
-async fn forward(req: &Request, f: &Forward) -> Result<Response, RouterError> {
+/// The upstream fetch, straight on the global `fetch`: wrapping it in worker's `Request`/`Fetch`
+/// reads the `cf` object on every request, which showed up in profiles for nothing.
+async fn forward(req: &web_sys::Request, f: &Forward) -> Result<web_sys::Response, RouterError> {
     let init = web_sys::RequestInit::new();
     init.set_method(&f.method);
-    init.set_headers(&js_headers(&f.headers));
+    // Every value comes from the client's own (runtime-checked) headers or from validated host,
+    // tenant and configuration values, so the runtime has no reason to refuse the list.
+    init.set_headers(&header_list(&f.headers));
     init.set_redirect(web_sys::RequestRedirect::Manual);
     match &f.body {
         UpstreamBody::Replaced(bytes) => init.set_body(&Uint8Array::from(bytes.as_slice())),
         // A body on GET/HEAD makes the runtime refuse to build the request; it means nothing anyway.
         UpstreamBody::Passthrough if matches!(f.method.as_str(), "GET" | "HEAD") => {}
         UpstreamBody::Passthrough => {
-            if let Some(stream) = req.inner().body() {
+            if let Some(stream) = req.body() {
                 init.set_body(&stream);
             }
         }
     }
-    let upstream = web_sys::Request::new_with_str_and_init(&f.url, &init).map_err(|e| {
-        RouterError::UpstreamUnreachable(format!("cannot build upstream request: {}", js_err(e)))
-    })?;
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(Request::from(upstream));
-    let sent = std::pin::pin!(fetch.send_with_signal(&signal));
+    let controller =
+        web_sys::AbortController::new().map_err(|e| RouterError::UpstreamUnreachable(js_err(e)))?;
+    init.set_signal(Some(&controller.signal()));
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let sent = JsFuture::from(global.fetch_with_str_and_init(&f.url, &init));
     let deadline = Delay::from(Duration::from_millis(f.timeout_ms));
     match select(sent, deadline).await {
-        Either::Left((Ok(resp), _)) => Ok(resp),
-        Either::Left((Err(e), _)) => Err(RouterError::UpstreamUnreachable(e.to_string())),
+        Either::Left((Ok(resp), _)) => Ok(resp.unchecked_into()),
+        Either::Left((Err(e), _)) => Err(RouterError::UpstreamUnreachable(js_err(e))),
         Either::Right(_) => {
+            // Aborts only the wait for headers: once they arrived, the body streams as long as it takes.
             controller.abort();
             Err(RouterError::UpstreamTimeout(f.timeout_ms))
         }
     }
 }
 
-fn relay(router: &Router, ctx: &RequestCtx, resp: Response) -> worker::Result<Response> {
-    let status = resp.status_code();
+/// The upstream response, rebuilt only when a header must change (a `Location` into the project,
+/// CORS for the caller's origin): most responses go back as they came, headers unread.
+fn relay(
+    router: &Router,
+    ctx: &RequestCtx,
+    resp: web_sys::Response,
+) -> worker::Result<web_sys::Response> {
+    let status = resp.status();
     // A 101 carries the WebSocket in the response object itself: hand it back untouched.
-    if status == 101 || resp.websocket_ref_present() {
+    if status == 101 {
         return Ok(resp);
     }
-    let headers: Vec<(String, String)> = resp.headers().entries().collect();
-    let headers = router.relay_headers(ctx, headers);
-    let raw: web_sys::Response = resp.into();
-    let init = web_sys::ResponseInit::new();
-    init.set_status(status);
-    init.set_status_text(&raw.status_text());
-    init.set_headers(&js_headers(&headers));
+    let upstream_headers = resp.headers();
+    let location = upstream_headers.get("location").ok().flatten();
+    if !router.relay_may_change(ctx, location.as_deref()) {
+        return Ok(resp);
+    }
+    let original = header_pairs(&upstream_headers);
+    let headers = router.relay_headers(ctx, original.clone());
+    if headers == original {
+        return Ok(resp);
+    }
     let body = if null_body_status(status) {
         None
     } else {
-        raw.body()
+        resp.body().map(JsValue::from)
     };
-    let out = web_sys::Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init)
-        .map_err(|e| worker::Error::JsError(js_err(e)))?;
-    Ok(Response::from(out))
-}
-
-trait WebSocketProbe {
-    fn websocket_ref_present(&self) -> bool;
-}
-
-impl WebSocketProbe for Response {
-    fn websocket_ref_present(&self) -> bool {
-        let raw: &web_sys::Response = &self.into();
-        Reflect::get(raw, &JsValue::from_str("webSocket"))
-            .is_ok_and(|w| !w.is_null() && !w.is_undefined())
-    }
+    build_response(
+        status,
+        Some(&resp.status_text()),
+        &headers,
+        body.as_ref(),
+        true,
+    )
+    .map_err(|e| worker::Error::JsError(js_err(e)))
 }
 
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, wctx: Context) -> worker::Result<Response> {
-    let head_only = req.inner().method().eq_ignore_ascii_case("HEAD");
+async fn fetch(
+    req: web_sys::Request,
+    env: Env,
+    wctx: Context,
+) -> worker::Result<web_sys::Response> {
+    let head_only = req.method().eq_ignore_ascii_case("HEAD");
     let incoming = match incoming(&req) {
         Ok(i) => i,
         Err(e) => return reply(Router::early_error_reply(&e, "/"), head_only),
@@ -340,7 +407,7 @@ async fn fetch(mut req: Request, env: Env, wctx: Context) -> worker::Result<Resp
             return reply(Router::early_error_reply(&e, &incoming.path), head_only);
         }
     };
-    let handled = router.handle(&incoming, &mut RequestBody(&mut req)).await;
+    let handled = router.handle(&incoming, &mut RequestBody(&req)).await;
     if let Some(bg) = handled.background {
         wctx.wait_until(bg);
     }
@@ -348,10 +415,7 @@ async fn fetch(mut req: Request, env: Env, wctx: Context) -> worker::Result<Resp
     let (status, resp) = match handled.action {
         Action::Reply(r) => (r.status, reply(r, head_only)?),
         Action::Forward(f) => match forward(&req, &f).await {
-            Ok(resp) => {
-                let status = resp.status_code();
-                (status, relay(&router, &ctx, resp)?)
-            }
+            Ok(resp) => (resp.status(), relay(&router, &ctx, resp)?),
             Err(e) => {
                 let r = router.error_reply(&mut ctx, &e);
                 (r.status, reply(r, head_only)?)

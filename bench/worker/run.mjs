@@ -16,81 +16,17 @@ import fs from "node:fs";
 import path from "node:path";
 import http from "node:http";
 import zlib from "node:zlib";
-import { fileURLToPath } from "node:url";
-import { startWorkers, routerWorkerOptions, jsWorkerOptions, routerBuilt, buildDir } from "../../tests/support/router.mjs";
-import { startUpstream, signHS256, signES256, userClaims, jwks, anonKeyClaims } from "../../tests/support/upstream.mjs";
+import { routerBuilt, buildDir } from "../../tests/support/router.mjs";
+import { startBenchStack, load as loadAt, request as get, HOST, PASS_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3); // scenarios interleaved, median round reported
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const WARMUP = Math.min(300, Math.ceil(REQUESTS / 10));
 const VERIFY_N = Number(process.env.BENCH_VERIFY_N ?? 2000);
 const VERIFY_REPS = 5;
-const SECRET = "bench-secret-bench-secret-bench-secret-0123";
 
-const TENANT = {
-  id: "6f1c2a3e-0000-4000-8000-00000000ac4e",
-  slug: "acme",
-  name: "Acme Clinic",
-  status: "active",
-  custom_domain: null,
-  signup: "open",
-  branding: {},
-  placement: null,
-};
-const HOST = "acme.app.example"; // the router (route *.app.example/*)
-const PASS_HOST = "pass.bench"; // (a), route pass.bench/*
-const VERIFY_HOST = "verify.bench"; // JS WebCrypto loop, route verify.bench/*
-
-function percentile(sorted, p) {
-  if (!sorted.length) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-
-function get(agent, base, host, pathname, headers, method = "GET") {
-  const u = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: pathname, method, agent, headers: { host, ...headers } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-/** Fixed number of requests at fixed concurrency over keep-alive; headersFor(i) gives per-request headers. */
-async function load(base, host, pathname, headersFor, n = REQUESTS) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const run = async (count, record) => {
-    let next = 0;
-    const lat = [];
-    const statuses = new Map();
-    const worker = async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= count) return;
-        const t = process.hrtime.bigint();
-        const status = await get(agent, base, host, pathname, headersFor(i));
-        if (record) lat.push(Number(process.hrtime.bigint() - t) / 1e6);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      }
-    };
-    const t0 = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    return { secs, lat, statuses };
-  };
-  const warm = await run(WARMUP, false);
-  const { secs, lat, statuses } = await run(n, true);
-  const warmStatuses = Object.fromEntries(warm.statuses);
-  agent.destroy();
-  lat.sort((a, b) => a - b);
-  return { rps: n / secs, p50: percentile(lat, 50), p99: percentile(lat, 99), statuses: Object.fromEntries(statuses), warmStatuses };
-}
+const load = (base, host, pathname, headersFor) => loadAt(base, host, pathname, headersFor, { n: REQUESTS, warmup: WARMUP, concurrency: CONCURRENCY });
 
 /** Median wall time (ms) of one POST from the client. */
 async function timePost(base, host, pathname, headers) {
@@ -136,37 +72,16 @@ async function main() {
     console.error("build/ has no router: run `bash scripts/build-worker.sh` first");
     process.exit(1);
   }
-  const up = await startUpstream({ tenants: [TENANT] });
-  const issuedClaims = () => userClaims(up.url, { sub: "00000000-0000-4000-8000-000000000001" });
-  const vars = {
-    SUPABASE_URL: up.url,
-    SUPABASE_ANON_KEY: signHS256(anonKeyClaims(), SECRET),
-    SUPABASE_JWT_SECRET: SECRET,
-    BASE_DOMAINS: "app.example",
-    TENANT_DIRECTORY: JSON.stringify([TENANT]),
-    BENCH_ENDPOINTS: "true",
-  };
-  let wd;
+  const stack = await startBenchStack();
   try {
-    // One workerd process for all three Workers, dispatched by Host.
-    wd = await startWorkers([
-      routerWorkerOptions(vars, { routes: ["*.app.example/*"] }),
-      jsWorkerOptions(fs.readFileSync(path.join(here, "passthrough.js"), "utf8"), { UPSTREAM_URL: up.url }, { name: "passthrough", routes: [`${PASS_HOST}/*`] }),
-      jsWorkerOptions(
-        fs.readFileSync(path.join(here, "verify.js"), "utf8"),
-        { JWK_ES256: JSON.stringify(jwks().keys[0]), HS256_SECRET: SECRET },
-        { name: "verify-js", routes: [`${VERIFY_HOST}/*`] },
-      ),
-    ]);
-    const base = wd.url;
-
-    const hs = signHS256(issuedClaims(), SECRET);
-    const es = signES256(issuedClaims());
+    const base = stack.base;
+    const hs = stack.hs256();
+    const es = stack.es256();
     // Pre-mint the fresh ES256 tokens so minting does not count against the router.
-    const fresh = Array.from({ length: (REQUESTS + WARMUP) * ROUNDS }, (_, i) => signES256({ ...issuedClaims(), jti: `t${i}`, session_id: `s${i}` }));
+    const fresh = Array.from({ length: (REQUESTS + WARMUP) * ROUNDS }, (_, i) => stack.es256({ jti: `t${i}`, session_id: `s${i}` }));
     let freshIdx = 0;
 
-    const p = "/rest/v1/contacts?select=id,name&limit=10";
+    const p = PATH;
     console.log(`tenant-router benchmark: ${ROUNDS} interleaved rounds of ${REQUESTS} requests per scenario (+${WARMUP} warm-up each; median round shown), concurrency ${CONCURRENCY}, node:http keep-alive, 127.0.0.1, one workerd`);
     console.log("");
     const scenarios = [
@@ -207,12 +122,11 @@ async function main() {
     for (const s of gzipSizes()) {
       console.log(`  ${s.file} gzip -9                ${fmt(s.gz / 1024, 1)} KB (raw ${fmt(s.raw / 1024, 1)} KB)   [≤ 300 KB]`);
     }
-    const upstreamSeen = up.forwarded().length;
+    const upstreamSeen = stack.up.forwarded().length;
     console.log("");
-    console.log(`upstream stand-in received ${upstreamSeen} forwarded requests, ${up.jwksServed} JWKS fetches`);
+    console.log(`upstream stand-in received ${upstreamSeen} forwarded requests, ${stack.up.jwksServed} JWKS fetches`);
   } finally {
-    await wd?.dispose().catch(() => {});
-    await up.dispose();
+    await stack.dispose();
   }
 }
 

@@ -298,10 +298,11 @@ export function jsWorkerOptions(scriptText, vars = {}, opts = {}) {
 
 /**
  * Several Workers in ONE workerd process, dispatched by Host through each worker's `routes`
- * (e.g. ["*.app.example/*"]); the first worker also takes unmatched hosts.
+ * (e.g. ["*.app.example/*"]); the first worker also takes unmatched hosts. `shared` holds
+ * process-wide Miniflare options (e.g. `inspectorPort` for the profiler).
  */
-export async function startWorkers(workerOptions) {
-  return startMiniflare({ workers: workerOptions });
+export async function startWorkers(workerOptions, shared = {}) {
+  return startMiniflare({ ...shared, workers: workerOptions });
 }
 
 /**

@@ -1,0 +1,125 @@
+// The benchmark's stack, shared by run.mjs (figures) and profile.mjs (where the time goes): an
+// upstream stand-in on 127.0.0.1 and ONE workerd holding the router, the pass-through JS Worker
+// and the JS WebCrypto reference, dispatched by Host.
+
+import fs from "node:fs";
+import path from "node:path";
+import http from "node:http";
+import { fileURLToPath } from "node:url";
+import { startWorkers, routerWorkerOptions, jsWorkerOptions } from "../../tests/support/router.mjs";
+import { startUpstream, signHS256, signES256, userClaims, jwks, anonKeyClaims } from "../../tests/support/upstream.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const SECRET = "bench-secret-bench-secret-bench-secret-0123";
+export const HOST = "acme.app.example"; // the router (route *.app.example/*)
+export const PASS_HOST = "pass.bench"; // (a), route pass.bench/*
+export const VERIFY_HOST = "verify.bench"; // JS WebCrypto loop, route verify.bench/*
+export const PATH = "/rest/v1/contacts?select=id,name&limit=10";
+
+const TENANT = {
+  id: "6f1c2a3e-0000-4000-8000-00000000ac4e",
+  slug: "acme",
+  name: "Acme Clinic",
+  status: "active",
+  custom_domain: null,
+  signup: "open",
+  branding: {},
+  placement: null,
+};
+
+/** Starts the stack; `buildDir` picks the router build, `shared` goes to Miniflare (e.g. inspectorPort). */
+export async function startBenchStack({ buildDir, shared = {} } = {}) {
+  const up = await startUpstream({ tenants: [TENANT] });
+  const vars = {
+    SUPABASE_URL: up.url,
+    SUPABASE_ANON_KEY: signHS256(anonKeyClaims(), SECRET),
+    SUPABASE_JWT_SECRET: SECRET,
+    BASE_DOMAINS: "app.example",
+    TENANT_DIRECTORY: JSON.stringify([TENANT]),
+    BENCH_ENDPOINTS: "true",
+  };
+  let wd;
+  try {
+    wd = await startWorkers(
+      [
+        routerWorkerOptions(vars, { routes: ["*.app.example/*"], ...(buildDir ? { buildDir } : {}) }),
+        jsWorkerOptions(fs.readFileSync(path.join(here, "passthrough.js"), "utf8"), { UPSTREAM_URL: up.url }, { name: "passthrough", routes: [`${PASS_HOST}/*`] }),
+        jsWorkerOptions(
+          fs.readFileSync(path.join(here, "verify.js"), "utf8"),
+          { JWK_ES256: JSON.stringify(jwks().keys[0]), HS256_SECRET: SECRET },
+          { name: "verify-js", routes: [`${VERIFY_HOST}/*`] },
+        ),
+      ],
+      shared,
+    );
+  } catch (e) {
+    await up.dispose();
+    throw e;
+  }
+  const claims = (extra = {}) => ({ ...userClaims(up.url, { sub: "00000000-0000-4000-8000-000000000001" }), ...extra });
+  return {
+    up,
+    wd,
+    base: wd.url,
+    hs256: (extra) => signHS256(claims(extra), SECRET),
+    es256: (extra) => signES256(claims(extra)),
+    async dispose() {
+      await wd.dispose().catch(() => {});
+      await up.dispose();
+    },
+  };
+}
+
+function percentile(sorted, p) {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export function request(agent, base, host, pathname, headers, method = "GET") {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: pathname, method, agent, headers: { host, ...headers } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** `n` requests at fixed concurrency over keep-alive (after `warmup` unrecorded ones); headersFor(i) gives per-request headers. */
+export async function load(base, host, pathname, headersFor, { n, warmup = 0, concurrency, method = "GET" }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const run = async (count, record) => {
+    let next = 0;
+    const lat = [];
+    const statuses = new Map();
+    const worker = async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= count) return;
+        const t = process.hrtime.bigint();
+        const status = await request(agent, base, host, pathname, headersFor(i), method);
+        if (record) lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    };
+    const t0 = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { secs, lat, statuses };
+  };
+  const warm = await run(warmup, false);
+  const { secs, lat, statuses } = await run(n, true);
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  return {
+    rps: n / secs,
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    statuses: Object.fromEntries(statuses),
+    warmStatuses: Object.fromEntries(warm.statuses),
+  };
+}

@@ -65,7 +65,7 @@ function gzipSizes() {
 
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 const row = (name, r) =>
-  `${name.padEnd(44)} ${fmt(r.rps).padStart(8)} req/s   p50 ${fmt(r.p50, 2).padStart(7)} ms   p99 ${fmt(r.p99, 2).padStart(7)} ms   statuses ${JSON.stringify(r.statuses)} (warm-up ${JSON.stringify(r.warmStatuses)})`;
+  `${name.padEnd(44)} ${fmt(r.rps).padStart(8)} req/s   p50 ${fmt(r.p50, 2).padStart(7)} ms   p99 ${fmt(r.p99, 2).padStart(7)} ms   CPU/req workerd ${fmt(r.workerdUs).padStart(4)} µs, node ${fmt(r.nodeUs).padStart(4)} µs   statuses ${JSON.stringify(r.statuses)} (warm-up ${JSON.stringify(r.warmStatuses)})`;
 
 async function main() {
   if (!routerBuilt()) {

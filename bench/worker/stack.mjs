@@ -70,6 +70,24 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
   };
 }
 
+/** CPU seconds (user + system) used so far by this process's workerd children, from /proc. */
+export function workerdCpuSeconds() {
+  let ticks = 0;
+  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const comm = stat.slice(stat.indexOf("(") + 1, close);
+      const f = stat.slice(close + 2).split(" ");
+      // f[1] is the parent pid, f[11] and f[12] utime and stime (fields 4, 14, 15 of proc(5)).
+      if (comm === "workerd" && Number(f[1]) === process.pid) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
 function percentile(sorted, p) {
   if (!sorted.length) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -107,18 +125,25 @@ export async function load(base, host, pathname, headersFor, { n, warmup = 0, co
       }
     };
     const t0 = process.hrtime.bigint();
+    const cpu0 = workerdCpuSeconds();
+    const node0 = process.cpuUsage();
     await Promise.all(Array.from({ length: concurrency }, worker));
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    return { secs, lat, statuses };
+    const nodeCpu = process.cpuUsage(node0);
+    return { secs, lat, statuses, workerdCpu: workerdCpuSeconds() - cpu0, nodeCpu: (nodeCpu.user + nodeCpu.system) / 1e6 };
   };
   const warm = await run(warmup, false);
-  const { secs, lat, statuses } = await run(n, true);
+  const { secs, lat, statuses, workerdCpu, nodeCpu } = await run(n, true);
   agent.destroy();
   lat.sort((a, b) => a - b);
   return {
     rps: n / secs,
     p50: percentile(lat, 50),
     p99: percentile(lat, 99),
+    // CPU per request: workerd (all Workers and Miniflare's entry Worker) and this Node process
+    // (load generator + upstream stand-in + Miniflare's log handling).
+    workerdUs: (workerdCpu * 1e6) / n,
+    nodeUs: (nodeCpu * 1e6) / n,
     statuses: Object.fromEntries(statuses),
     warmStatuses: Object.fromEntries(warm.statuses),
   };

@@ -194,8 +194,7 @@ impl Authenticator {
             Some(c) => c,
             None => {
                 let c = Rc::new(self.verify(token, project).await?);
-                self.tokens
-                    .put(&project.name, token, c.clone(), self.now_s());
+                self.tokens.put(&project.name, token, c.clone());
                 c
             }
         };

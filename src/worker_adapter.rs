@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures::future::{select, Either, LocalBoxFuture};
+use futures::future::LocalBoxFuture;
 use futures::StreamExt;
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -336,17 +336,49 @@ async fn forward(req: &web_sys::Request, f: &Forward) -> Result<web_sys::Respons
         web_sys::AbortController::new().map_err(|e| RouterError::UpstreamUnreachable(js_err(e)))?;
     init.set_signal(Some(&controller.signal()));
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let sent = JsFuture::from(global.fetch_with_str_and_init(&f.url, &init));
-    let deadline = Delay::from(Duration::from_millis(f.timeout_ms));
-    match select(sent, deadline).await {
-        Either::Left((Ok(resp), _)) => Ok(resp.unchecked_into()),
-        Either::Left((Err(e), _)) => Err(RouterError::UpstreamUnreachable(js_err(e))),
-        Either::Right(_) => {
-            // Aborts only the wait for headers: once they arrived, the body streams as long as it takes.
-            controller.abort();
-            Err(RouterError::UpstreamTimeout(f.timeout_ms))
-        }
+    // The runtime's own timer aborts the fetch: no Rust closure and no second future per request.
+    let timeout_arg = i32::try_from(f.timeout_ms).unwrap_or(i32::MAX);
+    let timer = ABORT_CALLER
+        .with(|caller| {
+            caller.as_ref().map(|abort| {
+                global.set_timeout_with_callback_and_timeout_and_arguments_1(
+                    abort,
+                    timeout_arg,
+                    &controller,
+                )
+            })
+        })
+        .transpose()
+        .map_err(|e| RouterError::UpstreamUnreachable(js_err(e)))?
+        .ok_or_else(|| {
+            RouterError::UpstreamUnreachable("no timer for the upstream deadline".into())
+        })?;
+    let sent = JsFuture::from(global.fetch_with_str_and_init(&f.url, &init)).await;
+    // Only the wait for headers is bounded: once they are in, the body streams as long as it takes.
+    global.clear_timeout_with_handle(timer);
+    match sent {
+        Ok(resp) => Ok(resp.unchecked_into()),
+        Err(_) if controller.signal().aborted() => Err(RouterError::UpstreamTimeout(f.timeout_ms)),
+        Err(e) => Err(RouterError::UpstreamUnreachable(js_err(e))),
     }
+}
+
+thread_local! {
+    /// `x => AbortController.prototype.abort.call(x)`, made once, for `setTimeout(.., ms, controller)`.
+    static ABORT_CALLER: Option<js_sys::Function> = abort_caller();
+}
+
+fn abort_caller() -> Option<js_sys::Function> {
+    let probe = web_sys::AbortController::new().ok()?;
+    let abort: js_sys::Function = Reflect::get(&probe, &JsValue::from_str("abort"))
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let call: js_sys::Function = Reflect::get(&abort, &JsValue::from_str("call"))
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    Some(call.bind0(&abort))
 }
 
 /// The upstream response, rebuilt only when a header must change (a `Location` into the project,

@@ -138,6 +138,10 @@ async function main() {
     const idle = (self.get("(idle)") ?? 0) + (self.get("(program)") ?? 0);
     console.log(`scenario ${SCENARIO} on ${target.title}: ${requests} ${method} requests, ${r.rps.toFixed(0)} req/s under the profiler, statuses ${JSON.stringify(r.statuses)}`);
     console.log(`${total} samples; (idle)+(program) ${((100 * idle) / total).toFixed(1)} %`);
+    const share = (test) => [...self].filter(([k]) => test(k)).reduce((n, [, v]) => n + v, 0);
+    const wasm = share((k) => k.includes(".wasm"));
+    const glue = share((k) => k.includes("[index.js]"));
+    console.log(`self time in wasm ${((100 * wasm) / total).toFixed(1)} %, in wasm-bindgen JS glue ${((100 * glue) / total).toFixed(1)} %, elsewhere (runtime builtins, GC, idle) ${((100 * (total - wasm - glue)) / total).toFixed(1)} %`);
     printTop("self time", self, total);
     printTop("inclusive time", incl, total);
   } finally {

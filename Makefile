@@ -1,7 +1,7 @@
 # The two commands a fresh machine needs (see README.md):
 #   make dev    set up and run the router locally, with Postgres, the Supabase stand-ins and demo tenants
 #   make test   set up and run every test
-.PHONY: dev test setup build bench deploy
+.PHONY: dev test setup build bench profile deploy
 
 dev:
 	bash scripts/setup.sh
@@ -21,6 +21,13 @@ bench:
 	bash scripts/build-worker.sh
 	node bench/worker/run.mjs
 	bash bench/sql/run.sh
+
+# Where the router's time goes in workerd: a build that keeps function names (build-profile/),
+# then V8's sampling profiler over one benchmark scenario (PROFILE_SCENARIO, see the script).
+profile:
+	bash scripts/setup.sh
+	bash scripts/build-worker.sh --profile profiling --no-opt --out-dir build-profile
+	node --experimental-websocket bench/worker/profile.mjs
 
 deploy:
 	npx wrangler deploy

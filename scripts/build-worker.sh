@@ -9,4 +9,6 @@ export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/.bin/esbuild}"
 for tool in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do
   [ -x "$tool" ] || { echo "build-worker: missing $tool (run scripts/setup.sh)" >&2; exit 1; }
 done
-worker-build --release "$@"
+# No arguments: the release build in build/. `make profile` passes its own profile and out dir.
+[ $# -gt 0 ] || set -- --release
+worker-build "$@"

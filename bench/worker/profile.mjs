@@ -114,9 +114,9 @@ async function main() {
       // The uncached verification loop (200 per request).
       "verify-es256": [HOST, VERIFY_PATH, () => ({ authorization: `Bearer ${es}` }), "POST"],
       "verify-hs256": [HOST, VERIFY_PATH, () => ({ authorization: `Bearer ${hs}` }), "POST"],
-      // The same loop in the JS WebCrypto reference Worker.
-      "verify-js-es256": [VERIFY_HOST, "/verify?n=200", () => ({ authorization: `Bearer ${es}` }), "POST"],
-      "verify-js-hs256": [VERIFY_HOST, "/verify?n=200", () => ({ authorization: `Bearer ${hs}` }), "POST"],
+      // The same loop in the JS WebCrypto reference Worker (whole-token verification).
+      "verify-js-es256": [VERIFY_HOST, "/verify-token?n=200", () => ({ authorization: `Bearer ${es}` }), "POST"],
+      "verify-js-hs256": [VERIFY_HOST, "/verify-token?n=200", () => ({ authorization: `Bearer ${hs}` }), "POST"],
     };
     const [host, path_, headersFor, method = "GET"] = scenarios[SCENARIO] ?? [];
     if (!host) throw new Error(`unknown PROFILE_SCENARIO ${SCENARIO}`);

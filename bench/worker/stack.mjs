@@ -46,11 +46,11 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
         jsWorkerOptions(fs.readFileSync(path.join(here, "passthrough.js"), "utf8"), { UPSTREAM_URL: up.url }, { name: "passthrough", routes: [`${PASS_HOST}/*`] }),
         jsWorkerOptions(
           fs.readFileSync(path.join(here, "verify.js"), "utf8"),
-          { JWK_ES256: JSON.stringify(jwks().keys[0]), HS256_SECRET: SECRET },
+          { JWK_ES256: JSON.stringify(jwks().keys[0]), HS256_SECRET: SECRET, ISSUER: `${up.url}/auth/v1`, AUDIENCE: "authenticated" },
           { name: "verify-js", routes: [`${VERIFY_HOST}/*`] },
         ),
       ],
-      shared,
+      { keepLogs: false, ...shared },
     );
   } catch (e) {
     await up.dispose();

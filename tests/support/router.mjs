@@ -209,7 +209,10 @@ export function upgradeRequest(baseUrl, host, pathname, { headers = {}, timeoutM
   });
 }
 
-async function startMiniflare(v4opts) {
+// `keepLogs: false` (the benchmark) drops the Workers' log lines as they reach Node: workerd still
+// writes every line, but this test process, which shares the CPU with workerd here, does not parse
+// and keep tens of thousands of them (in production the log pipeline is not on the request's CPU).
+async function startMiniflare({ keepLogs = true, ...v4opts }) {
   const logs = [];
   const rawLogs = [];
   const mf = new Miniflare(
@@ -217,6 +220,7 @@ async function startMiniflare(v4opts) {
       logRequests: false,
       ...v4opts,
       handleStructuredLogs: (l) => {
+        if (!keepLogs) return;
         rawLogs.push(l);
         const parsed = parseLogMessage(l);
         if (parsed && typeof parsed === "object") logs.push(parsed);
@@ -299,7 +303,7 @@ export function jsWorkerOptions(scriptText, vars = {}, opts = {}) {
 /**
  * Several Workers in ONE workerd process, dispatched by Host through each worker's `routes`
  * (e.g. ["*.app.example/*"]); the first worker also takes unmatched hosts. `shared` holds
- * process-wide Miniflare options (e.g. `inspectorPort` for the profiler).
+ * process-wide Miniflare options (e.g. `inspectorPort` for the profiler) and `keepLogs`.
  */
 export async function startWorkers(workerOptions, shared = {}) {
   return startMiniflare({ ...shared, workers: workerOptions });

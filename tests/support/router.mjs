@@ -312,10 +312,11 @@ export async function startWorkers(workerOptions, shared = {}) {
 /**
  * Start the built router in workerd with `vars` (wrangler vars and secrets, as strings; non-strings
  * are JSON-encoded, as wrangler does for `[vars]` objects).
- * opts: { buildDir, compatibilityDate, compatibilityFlags }.
+ * opts: { buildDir, compatibilityDate, compatibilityFlags, port (on 127.0.0.1; default: a free one) }.
  */
 export async function startRouter(vars, opts = {}) {
-  return startMiniflare(routerWorkerOptions(vars, opts));
+  const listen = opts.port ? { host: "127.0.0.1", port: opts.port } : {};
+  return startMiniflare({ ...routerWorkerOptions(vars, opts), ...listen });
 }
 
 /** Start a small JS module Worker (`export default { fetch }`) with `vars` as bindings. */

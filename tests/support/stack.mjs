@@ -25,8 +25,7 @@ import path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { startRouter, routerWorkerOptions, routerBuilt, httpRequest, repoRoot } from "./router.mjs";
+import { startRouter, routerBuilt, repoRoot } from "./router.mjs";
 import { startSupabaseStandin, DEFAULT_JWT_SECRET } from "./supabase-standin.mjs";
 
 export const SEED = {
@@ -148,46 +147,6 @@ function hookExit() {
   }, 300).unref();
 }
 
-/** Start the router in workerd on a fixed port (startRouter picks a random one). */
-async function startRouterOnPort(vars, port) {
-  const logs = [];
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      ...routerWorkerOptions(vars),
-      host: "127.0.0.1",
-      port,
-      logRequests: false,
-      handleStructuredLogs: (l) => {
-        const s = typeof l?.message === "string" ? l.message.trim() : "";
-        if (s.startsWith("{")) {
-          try {
-            logs.push(JSON.parse(s));
-          } catch {
-            /* not JSON */
-          }
-        }
-        if (process.env.ROUTER_DEBUG_LOGS) process.stderr.write(`[workerd ${l.level}] ${l.message}\n`);
-      },
-    }),
-  );
-  let url;
-  try {
-    url = await mf.ready;
-  } catch (e) {
-    await mf.dispose().catch(() => {});
-    throw e;
-  }
-  const base = url.href.replace(/\/$/, "");
-  return {
-    mf,
-    port: Number(url.port),
-    url: base,
-    logs,
-    request: (host, p, o = {}) => httpRequest(base, host, p, o),
-    dispose: () => mf.dispose(),
-  };
-}
-
 /**
  * opts: { seed = true, alg = "ES256" | "HS256", jwtSecret, routerPort (fixed; default random),
  *         supabasePort (default random), routerVars (extra router vars), log }
@@ -228,7 +187,7 @@ export async function startStack({ seed = true, alg = "ES256", jwtSecret = DEFAU
       TENANT_DIRECTORY: "supabase",
       ...routerVars,
     };
-    router = routerPort ? await startRouterOnPort(vars, routerPort) : await startRouter(vars);
+    router = await startRouter(vars, { port: routerPort });
     return {
       dir,
       databaseUrl,

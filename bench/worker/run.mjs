@@ -6,6 +6,7 @@
 //
 // Everything runs on 127.0.0.1, in one workerd (Miniflare), bounded by a fixed request count:
 //   (a) a pass-through JS Worker that only forwards to the same upstream stand-in
+//   (a') the same Worker writing one JSON log line per request, as the router does (a reference)
 //   (b) the router, cached tenant, HS256 user token
 //   (c) the router, ES256 user token: a new token for every request, and one repeated token
 //   then the CPU cost of one ES256 / HS256 verification inside workerd: POST /__router/bench/verify?n=N
@@ -19,7 +20,7 @@ import path from "node:path";
 import http from "node:http";
 import zlib from "node:zlib";
 import { routerBuilt, buildDir } from "../../tests/support/router.mjs";
-import { startBenchStack, load as loadAt, request as get, HOST, PASS_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
+import { startBenchStack, load as loadAt, request as get, HOST, PASS_HOST, PASS_LOG_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3); // scenarios interleaved, median round reported
@@ -88,6 +89,7 @@ async function main() {
     console.log("");
     const scenarios = [
       ["(a) pass-through JS Worker", PASS_HOST, () => ({ authorization: `Bearer ${hs}` })],
+      ["(a') pass-through JS Worker + one log line", PASS_LOG_HOST, () => ({ authorization: `Bearer ${hs}` })],
       ["(b) router, cached tenant, HS256", HOST, () => ({ authorization: `Bearer ${hs}` })],
       ["(c) router, ES256, new token each request", HOST, () => ({ authorization: `Bearer ${fresh[freshIdx++ % fresh.length]}` })],
       ["(c) router, ES256, repeated token", HOST, () => ({ authorization: `Bearer ${es}` })],
@@ -104,7 +106,7 @@ async function main() {
       console.log(row(scenarios[i][0], med[i]));
       console.log(`${"".padEnd(44)} rounds: ${rounds[i].map((x) => fmt(x.rps)).join(", ")} req/s`);
     }
-    const [a, b, c1, c2] = med;
+    const [a, aLog, b, c1, c2] = med;
     console.log("");
     console.log(`verification CPU inside workerd (n=${VERIFY_N}, median of ${VERIFY_REPS}, (t(n=N) - t(n=0)) / N):`);
     const rEs = await perVerify(base, HOST, "/__router/bench/verify", es);
@@ -123,6 +125,8 @@ async function main() {
     console.log(`  (b)/(a) throughput                 ${fmt(b.rps / a.rps, 2)}×   [≥ 0.8×]`);
     console.log(`  (c)/(a) throughput, new token      ${fmt(c1.rps / a.rps, 2)}×   [≥ 0.8×]`);
     console.log(`  (c)/(a) throughput, repeated token ${fmt(c2.rps / a.rps, 2)}×   [≥ 0.8×]`);
+    console.log(`  (a')/(a) throughput: the log line  ${fmt(aLog.rps / a.rps, 2)}×   [(reference)]`);
+    console.log(`  (b)/(a') throughput, both logging  ${fmt(b.rps / aLog.rps, 2)}×   [(reference)]`);
     console.log(`  ES256 verify Rust/JS, whole token  ${fmt(rEs.us / jEs.us, 2)}×   [≤ 1.0×]`);
     console.log(`  ES256 verify Rust/JS sig. only     ${fmt(rEs.us / sEs.us, 2)}×   [(reference)]`);
     console.log(`  HS256 verify Rust/JS, whole token  ${fmt(rHs.us / jHs.us, 2)}×   [(no target)]`);

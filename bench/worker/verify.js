@@ -35,6 +35,13 @@ const LEEWAY_S = 30;
 const utf8 = new TextDecoder();
 const bytes = new TextEncoder();
 
+let kid;
+/** The kid of the one published ES256 key, read once (the router also keeps its JWKS parsed). */
+function esKid(env) {
+  kid ??= JSON.parse(env.JWK_ES256).kid;
+  return kid;
+}
+
 /** One full verification of `token`: its alg, or throws. */
 async function verifyToken(token, env) {
   const parts = token.split(".");
@@ -42,7 +49,7 @@ async function verifyToken(token, env) {
   const [h, p, s] = parts;
   const header = JSON.parse(utf8.decode(b64urlToBytes(h)));
   if (!ALLOWED.has(header.alg)) throw new Error("algorithm not allowed");
-  if (header.alg === "ES256" && header.kid !== JSON.parse(env.JWK_ES256).kid) throw new Error("unknown kid");
+  if (header.alg === "ES256" && header.kid !== esKid(env)) throw new Error("unknown kid");
   const k = await key(header.alg, env);
   const params = header.alg === "ES256" ? { name: "ECDSA", hash: "SHA-256" } : { name: "HMAC" };
   const ok = await crypto.subtle.verify(params, k, b64urlToBytes(s), bytes.encode(h + "." + p));

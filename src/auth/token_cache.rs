@@ -15,6 +15,8 @@ use super::Claims;
 struct Entry {
     project: Rc<str>,
     claims: Rc<Claims>,
+    /// Insertion number: a queued key only evicts the entry it was queued for.
+    seq: u64,
 }
 
 pub struct TokenCache {
@@ -25,8 +27,10 @@ pub struct TokenCache {
 #[derive(Default)]
 struct Inner {
     entries: HashMap<Rc<str>, Entry>,
-    /// Insertion order. May hold keys already dropped as expired; they are skipped when reached.
-    order: VecDeque<Rc<str>>,
+    /// Insertion order. May hold keys of entries already dropped as expired, or since inserted
+    /// again under a newer number; such keys are skipped when reached.
+    order: VecDeque<(u64, Rc<str>)>,
+    next_seq: u64,
 }
 
 impl TokenCache {
@@ -61,26 +65,31 @@ impl TokenCache {
             return;
         }
         while inner.entries.len() >= self.max_entries {
-            match inner.order.pop_front() {
-                Some(oldest) => {
-                    inner.entries.remove(&oldest);
-                }
-                None => break,
+            let Some((seq, oldest)) = inner.order.pop_front() else {
+                break;
+            };
+            if inner.entries.get(&oldest).is_some_and(|e| e.seq == seq) {
+                inner.entries.remove(&oldest);
             }
         }
         // Keys of entries that expired in place pile up in `order`; shed them before it grows
         // past twice the cache.
         if inner.order.len() >= 2 * self.max_entries {
             let entries = &inner.entries;
-            inner.order.retain(|k| entries.contains_key(k));
+            inner
+                .order
+                .retain(|(seq, k)| entries.get(k).is_some_and(|e| e.seq == *seq));
         }
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
         let key: Rc<str> = token.into();
-        inner.order.push_back(key.clone());
+        inner.order.push_back((seq, key.clone()));
         inner.entries.insert(
             key,
             Entry {
                 project: project.into(),
                 claims,
+                seq,
             },
         );
     }
@@ -138,6 +147,24 @@ mod tests {
         assert!(c.get("main", "a", 10.0).is_none());
         for t in ["b", "c", "d"] {
             assert!(c.get("main", t, 10.0).is_some(), "{t} kept");
+        }
+    }
+
+    #[test]
+    fn a_token_cached_again_after_expiring_is_not_evicted_before_older_ones() {
+        let c = TokenCache::new(3);
+        c.put("main", "a", claims(100.0));
+        assert!(c.get("main", "a", 1000.0).is_none());
+        c.put("main", "b", claims(5000.0));
+        c.put("main", "c", claims(5000.0));
+        c.put("main", "a", claims(5000.0));
+        c.put("main", "d", claims(5000.0));
+        assert!(
+            c.get("main", "b", 1000.0).is_none(),
+            "b is the oldest live entry"
+        );
+        for t in ["a", "c", "d"] {
+            assert!(c.get("main", t, 1000.0).is_some(), "{t} kept");
         }
     }
 

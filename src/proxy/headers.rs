@@ -93,6 +93,51 @@ pub fn upstream_headers(client: &[(String, String)], t: &TenantHeaders) -> Vec<(
     out
 }
 
+/// One change to a copy of the client's headers. The adapter applies these to the runtime's own
+/// copy of the client's `Headers` (made natively) instead of building the upstream list from
+/// scratch: handing a whole list across cost ~60 µs a request in workerd, a handful of edits a few.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderEdit {
+    Remove(String),
+    Set(String, String),
+    Append(String, String),
+}
+
+fn values_of<'a>(list: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    list.iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+/// The edits that turn `client` into exactly `upstream` (names compared without case): every name
+/// the upstream must not see is removed, every name whose values differ is replaced whole.
+pub fn header_edits(client: &[(String, String)], upstream: &[(String, String)]) -> Vec<HeaderEdit> {
+    let mut edits = Vec::new();
+    let mut seen: Vec<&str> = Vec::with_capacity(client.len() + upstream.len());
+    for (name, _) in client.iter().chain(upstream) {
+        if seen.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        seen.push(name);
+        let want = values_of(upstream, name);
+        if want == values_of(client, name) {
+            continue;
+        }
+        let lower = name.to_ascii_lowercase();
+        match want.split_first() {
+            None => edits.push(HeaderEdit::Remove(lower)),
+            Some((first, rest)) => {
+                edits.push(HeaderEdit::Set(lower.clone(), first.to_string()));
+                for v in rest {
+                    edits.push(HeaderEdit::Append(lower.clone(), v.to_string()));
+                }
+            }
+        }
+    }
+    edits
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -231,5 +276,107 @@ mod tests {
             ),
             vec!["10"]
         );
+    }
+
+    /// What a runtime `Headers` object holds after `edits`: name → values, in order.
+    fn apply(client: &[(String, String)], edits: &[HeaderEdit]) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = client
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect();
+        for e in edits {
+            match e {
+                HeaderEdit::Remove(k) => out.retain(|(n, _)| n != k),
+                HeaderEdit::Set(k, v) => {
+                    out.retain(|(n, _)| n != k);
+                    out.push((k.clone(), v.clone()));
+                }
+                HeaderEdit::Append(k, v) => out.push((k.clone(), v.clone())),
+            }
+        }
+        out
+    }
+
+    fn same_set(a: &[(String, String)], b: &[(String, String)]) -> bool {
+        let mut a = a.to_vec();
+        let mut b = b.to_vec();
+        a.sort();
+        b.sort();
+        a == b
+    }
+
+    #[test]
+    fn edits_turn_the_client_headers_into_exactly_the_upstream_headers() {
+        for (client, upgrade) in [
+            (
+                h(&[
+                    ("host", "acme.app.example"),
+                    ("X-Tenant-Id", "22222222-2222-4222-8222-222222222222"),
+                    ("x-forwarded-for", "1.2.3.4"),
+                    ("cf-connecting-ip", "203.0.113.7"),
+                    ("connection", "keep-alive, x-secret-hop"),
+                    ("x-secret-hop", "1"),
+                    ("authorization", "Bearer t"),
+                    ("accept", "application/json"),
+                ]),
+                false,
+            ),
+            (
+                h(&[
+                    ("connection", "Upgrade"),
+                    ("upgrade", "websocket"),
+                    ("apikey", "mine"),
+                    ("sec-websocket-key", "k"),
+                ]),
+                true,
+            ),
+            (h(&[]), false),
+        ] {
+            let upstream = upstream_headers(&client, &base(upgrade));
+            let edits = header_edits(&client, &upstream);
+            assert!(
+                same_set(&apply(&client, &edits), &upstream),
+                "{client:?} -> {edits:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_forged_tenant_header_is_replaced_and_untouched_headers_cost_no_edit() {
+        let client = h(&[
+            ("x-tenant-id", "22222222-2222-4222-8222-222222222222"),
+            ("accept", "application/json"),
+            ("authorization", "Bearer t"),
+        ]);
+        let upstream = upstream_headers(&client, &base(false));
+        let edits = header_edits(&client, &upstream);
+        assert!(edits.contains(&HeaderEdit::Set(
+            "x-tenant-id".into(),
+            "11111111-1111-4111-8111-111111111111".into()
+        )));
+        assert!(!edits.iter().any(|e| matches!(e,
+            HeaderEdit::Remove(k) | HeaderEdit::Set(k, _) | HeaderEdit::Append(k, _)
+                if k == "accept" || k == "authorization")));
+    }
+
+    #[test]
+    fn repeated_values_are_replaced_whole() {
+        let client = h(&[
+            ("x-forwarded-for", "1.1.1.1"),
+            ("x-forwarded-for", "2.2.2.2"),
+        ]);
+        let upstream = h(&[
+            ("x-forwarded-for", "3.3.3.3"),
+            ("x-forwarded-for", "4.4.4.4"),
+        ]);
+        let edits = header_edits(&client, &upstream);
+        assert_eq!(
+            edits,
+            vec![
+                HeaderEdit::Set("x-forwarded-for".into(), "3.3.3.3".into()),
+                HeaderEdit::Append("x-forwarded-for".into(), "4.4.4.4".into()),
+            ]
+        );
+        assert!(same_set(&apply(&client, &edits), &upstream));
     }
 }

@@ -1,0 +1,76 @@
+//! A table of values parked under small integer keys, reused once taken.
+//!
+//! The adapter parks a request's state here while the runtime's `fetch` is in flight and hands
+//! the key to the promise callback, so the callback can be one function made per isolate instead
+//! of a new closure (and a new promise executor) per request.
+
+pub struct Slots<T> {
+    entries: Vec<Option<T>>,
+    free: Vec<u32>,
+}
+
+impl<T> Default for Slots<T> {
+    fn default() -> Self {
+        Self {
+            entries: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<T> Slots<T> {
+    pub fn insert(&mut self, value: T) -> u32 {
+        if let Some(key) = self.free.pop() {
+            self.entries[key as usize] = Some(value);
+            return key;
+        }
+        self.entries.push(Some(value));
+        (self.entries.len() - 1) as u32
+    }
+
+    /// The value under `key`, once: a second take of the same key finds nothing.
+    pub fn take(&mut self, key: u32) -> Option<T> {
+        let value = self.entries.get_mut(key as usize)?.take()?;
+        self.free.push(key);
+        Some(value)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len() - self.free.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_is_taken_once_under_its_own_key() {
+        let mut s = Slots::default();
+        let a = s.insert("a");
+        let b = s.insert("b");
+        assert_ne!(a, b);
+        assert_eq!(s.take(b), Some("b"));
+        assert_eq!(s.take(b), None);
+        assert_eq!(s.take(a), Some("a"));
+        assert_eq!(s.take(99), None);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn keys_are_reused_so_the_table_stays_as_large_as_the_peak() {
+        let mut s = Slots::default();
+        for round in 0..1000 {
+            let keys: Vec<u32> = (0..16).map(|i| s.insert(round * 16 + i)).collect();
+            for k in keys {
+                assert!(s.take(k).is_some());
+            }
+        }
+        assert!(s.entries.len() <= 16);
+        assert_eq!(s.len(), 0);
+    }
+}

@@ -1,26 +1,34 @@
 //! The thin edge: converts workerd's request into the core's [`Incoming`], performs the fetch the
 //! core decided on, and converts the answer back. No routing rule lives here.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::rc::Rc;
-use std::time::Duration;
+use std::task::{Context as TaskContext, Poll, Waker};
 
 use futures::future::LocalBoxFuture;
 use futures::StreamExt;
 use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::{event, ByteStream, Context, Delay, Env};
+use worker::{ByteStream, Context, Env};
 
 use crate::auth::crypto::SignatureVerifier;
 use crate::auth::jwks::Jwk;
 use crate::config::{Config, JwtAlg, VarSource};
 use crate::error::RouterError;
 use crate::pipeline::{
-    Action, BodyError, BodySource, Forward, Incoming, Reply, RequestCtx, Router, UpstreamBody,
+    Action, BodyError, BodySource, Forward, Handled, Incoming, Reply, RequestCtx, Router,
+    UpstreamBody,
 };
+use crate::proxy::headers::{header_edits, HeaderEdit};
 use crate::runtime::Runtime;
+use crate::slots::Slots;
 
 struct JsRuntime;
 
@@ -29,7 +37,76 @@ impl Runtime for JsRuntime {
         js_sys::Date::now() as u64
     }
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
-        Box::pin(Delay::from(Duration::from_millis(ms)))
+        Box::pin(Sleep::new(ms))
+    }
+}
+
+#[derive(Default)]
+struct SleepState {
+    done: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+/// A timer future that wakes whichever task polled it last. `worker::Delay` keeps the waker of its
+/// first poll only, and the fetch handler's first poll uses a no-op waker: a request waiting on a
+/// `Delay` started there was never woken again (workerd cancelled it as hung).
+struct Sleep {
+    ms: u64,
+    state: Rc<SleepState>,
+    timer: Option<i32>,
+    /// Kept with the future, not leaked: dropping it after the timer is cleared is safe.
+    fire: Option<Closure<dyn FnMut()>>,
+}
+
+impl Sleep {
+    fn new(ms: u64) -> Self {
+        Self {
+            ms,
+            state: Rc::default(),
+            timer: None,
+            fire: None,
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        if self.state.done.get() {
+            return Poll::Ready(());
+        }
+        *self.state.waker.borrow_mut() = Some(cx.waker().clone());
+        if self.timer.is_none() {
+            let state = self.state.clone();
+            let fire: Closure<dyn FnMut()> = Closure::once(move || {
+                state.done.set(true);
+                if let Some(w) = state.waker.borrow_mut().take() {
+                    w.wake();
+                }
+            });
+            let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+            let ms = i32::try_from(self.ms).unwrap_or(i32::MAX);
+            match global.set_timeout_with_callback_and_timeout_and_arguments_0(
+                fire.as_ref().unchecked_ref(),
+                ms,
+            ) {
+                Ok(id) => self.timer = Some(id),
+                // No timer means no wake-up: finish now rather than hang the request.
+                Err(_) => return Poll::Ready(()),
+            }
+            self.fire = Some(fire);
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let (Some(id), false) = (self.timer, self.state.done.get()) {
+            let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+            global.clear_timeout_with_handle(id);
+        }
     }
 }
 
@@ -303,24 +380,58 @@ fn null_body_status(status: u16) -> bool {
     matches!(status, 101 | 204 | 205 | 304)
 }
 
-fn reply(r: Reply, head_only: bool) -> worker::Result<web_sys::Response> {
+fn reply(r: Reply, head_only: bool) -> Result<web_sys::Response, JsValue> {
     let body = if head_only || null_body_status(r.status) {
         None
     } else {
         Some(JsValue::from(Uint8Array::from(r.body.as_slice())))
     };
     build_response(r.status, None, &r.headers, body.as_ref(), false)
-        .map_err(|e| worker::Error::JsError(js_err(e)))
 }
 
-/// The upstream fetch, straight on the global `fetch`: wrapping it in worker's `Request`/`Fetch`
-/// reads the `cf` object on every request, which showed up in profiles for nothing.
-async fn forward(req: &web_sys::Request, f: &Forward) -> Result<web_sys::Response, RouterError> {
+/// The upstream headers: the runtime's own copy of the client's, with the core's edits applied.
+/// An edit the runtime refuses stops the request: it must not leave without the router's headers.
+fn upstream_headers(
+    req: &web_sys::Request,
+    client: &[(String, String)],
+    upstream: &[(String, String)],
+) -> Result<web_sys::Headers, RouterError> {
+    let refused = |name: &str, e: JsValue| {
+        RouterError::UpstreamUnreachable(format!("header {name} refused: {}", js_err(e)))
+    };
+    let headers =
+        web_sys::Headers::new_with_headers(&req.headers()).map_err(|e| refused("(copy)", e))?;
+    for edit in header_edits(client, upstream) {
+        match &edit {
+            HeaderEdit::Remove(k) => headers.delete(k).map_err(|e| refused(k, e))?,
+            HeaderEdit::Set(k, v) => headers.set(k, v).map_err(|e| refused(k, e))?,
+            HeaderEdit::Append(k, v) => headers.append(k, v).map_err(|e| refused(k, e))?,
+        }
+    }
+    Ok(headers)
+}
+
+/// What settling an upstream fetch needs once the runtime answers.
+struct InFlight {
+    router: Rc<Router>,
+    ctx: RequestCtx,
+    controller: web_sys::AbortController,
+    timer: i32,
+    timeout_ms: u64,
+    head_only: bool,
+}
+
+/// Starts the upstream fetch, straight on the global `fetch`: wrapping it in worker's
+/// `Request`/`Fetch` reads the `cf` object on every request, which showed up in profiles for nothing.
+/// Returns the runtime's promise, the abort controller and the deadline timer.
+fn start_forward(
+    req: &web_sys::Request,
+    client: &[(String, String)],
+    f: &Forward,
+) -> Result<(js_sys::Promise, web_sys::AbortController, i32), RouterError> {
     let init = web_sys::RequestInit::new();
     init.set_method(&f.method);
-    // Every value comes from the client's own (runtime-checked) headers or from validated host,
-    // tenant and configuration values, so the runtime has no reason to refuse the list.
-    init.set_headers(&header_list(&f.headers));
+    init.set_headers(&upstream_headers(req, client, &f.headers)?.into());
     init.set_redirect(web_sys::RequestRedirect::Manual);
     match &f.body {
         UpstreamBody::Replaced(bytes) => init.set_body(&Uint8Array::from(bytes.as_slice())),
@@ -353,19 +464,44 @@ async fn forward(req: &web_sys::Request, f: &Forward) -> Result<web_sys::Respons
         .ok_or_else(|| {
             RouterError::UpstreamUnreachable("no timer for the upstream deadline".into())
         })?;
-    let sent = JsFuture::from(global.fetch_with_str_and_init(&f.url, &init)).await;
-    // Only the wait for headers is bounded: once they are in, the body streams as long as it takes.
-    global.clear_timeout_with_handle(timer);
-    match sent {
-        Ok(resp) => Ok(resp.unchecked_into()),
-        Err(_) if controller.signal().aborted() => Err(RouterError::UpstreamTimeout(f.timeout_ms)),
-        Err(e) => Err(RouterError::UpstreamUnreachable(js_err(e))),
-    }
+    Ok((
+        global.fetch_with_str_and_init(&f.url, &init),
+        controller,
+        timer,
+    ))
 }
 
 thread_local! {
     /// `x => AbortController.prototype.abort.call(x)`, made once, for `setTimeout(.., ms, controller)`.
     static ABORT_CALLER: Option<js_sys::Function> = abort_caller();
+    /// Requests whose upstream fetch is in flight, keyed by the number bound into the callbacks.
+    static IN_FLIGHT: RefCell<Slots<InFlight>> = RefCell::new(Slots::default());
+    /// `(key, response) => ..` and `(key, error) => ..`, made once per isolate: each request binds
+    /// its key to them, where a closure per request (what awaiting a `JsFuture` makes) costs two
+    /// wasm-bindgen closures and a trip through the task queue.
+    static SETTLE: (Callback, Callback) = (
+        Closure::<dyn FnMut(u32, JsValue) -> JsValue>::new(|key, resp| settle(key, Ok(resp)))
+            .into_js_value()
+            .unchecked_into(),
+        Closure::<dyn FnMut(u32, JsValue) -> JsValue>::new(|key, err| settle(key, Err(err)))
+            .into_js_value()
+            .unchecked_into(),
+    );
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A promise, for `then` with two plain functions (js-sys's `then` wants closures).
+    #[wasm_bindgen(js_name = Promise)]
+    type Thenable;
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_both(this: &Thenable, on_ok: &Callback, on_err: &Callback) -> js_sys::Promise;
+
+    /// A settle callback, for `bind` with a request key.
+    #[wasm_bindgen(js_name = Function)]
+    type Callback;
+    #[wasm_bindgen(method, js_name = bind)]
+    fn bind_key(this: &Callback, this_arg: &JsValue, key: u32) -> Callback;
 }
 
 fn abort_caller() -> Option<js_sys::Function> {
@@ -387,7 +523,7 @@ fn relay(
     router: &Router,
     ctx: &RequestCtx,
     resp: web_sys::Response,
-) -> worker::Result<web_sys::Response> {
+) -> Result<web_sys::Response, JsValue> {
     let status = resp.status();
     // A 101 carries the WebSocket in the response object itself: hand it back untouched.
     if status == 101 {
@@ -415,19 +551,141 @@ fn relay(
         body.as_ref(),
         true,
     )
-    .map_err(|e| worker::Error::JsError(js_err(e)))
 }
 
-#[event(fetch)]
-async fn fetch(
+/// How a request ended: the core's own reply, or the upstream's answer (or failure).
+enum Outcome {
+    Reply(Reply),
+    Upstream(Result<web_sys::Response, RouterError>),
+}
+
+/// The response for `outcome`, and the request's log line. Every error is already a reply here;
+/// only the runtime refusing to build a response object is left, and that is logged and answered.
+fn finish(router: &Router, ctx: &mut RequestCtx, outcome: Outcome, head_only: bool) -> JsValue {
+    let built = match outcome {
+        Outcome::Reply(r) => (r.status, reply(r, head_only)),
+        Outcome::Upstream(Ok(resp)) => (resp.status(), relay(router, ctx, resp)),
+        Outcome::Upstream(Err(e)) => {
+            let r = router.error_reply(ctx, &e);
+            (r.status, reply(r, head_only))
+        }
+    };
+    worker::console_log!("{}", router.log_line(ctx, built.0));
+    built.1.map(JsValue::from).unwrap_or_else(runtime_failure)
+}
+
+fn runtime_failure(e: JsValue) -> JsValue {
+    worker::console_error!(
+        "{}",
+        serde_json::json!({"level": "error", "error": "response_build_failed", "message": js_err(e)})
+    );
+    web_sys::Response::new_with_opt_str_and_init(Some("internal error"), &{
+        let init = web_sys::ResponseInit::new();
+        init.set_status(500);
+        init
+    })
+    .map(JsValue::from)
+    .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The promise callbacks' body: the request parked under `key` meets the runtime's answer.
+fn settle(key: u32, answer: Result<JsValue, JsValue>) -> JsValue {
+    let Some(mut f) = IN_FLIGHT.with(|slots| slots.borrow_mut().take(key)) else {
+        return runtime_failure(JsValue::from_str("no request parked under this key"));
+    };
+    // Only the wait for headers is bounded: once they are in, the body streams as long as it takes.
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    global.clear_timeout_with_handle(f.timer);
+    let upstream = match answer {
+        Ok(resp) => Ok(resp.unchecked_into::<web_sys::Response>()),
+        Err(_) if f.controller.signal().aborted() => {
+            Err(RouterError::UpstreamTimeout(f.timeout_ms))
+        }
+        Err(e) => Err(RouterError::UpstreamUnreachable(js_err(e))),
+    };
+    finish(
+        &f.router,
+        &mut f.ctx,
+        Outcome::Upstream(upstream),
+        f.head_only,
+    )
+}
+
+/// What the core decided, carried out: a reply now, or the upstream fetch with its answer settled
+/// by the per-isolate callbacks.
+fn respond(
+    router: Rc<Router>,
+    req: &web_sys::Request,
+    client: &[(String, String)],
+    handled: Handled,
+    wctx: &Context,
+    head_only: bool,
+) -> js_sys::Promise {
+    if let Some(bg) = handled.background {
+        wctx.wait_until(bg);
+    }
+    let mut ctx = handled.ctx;
+    let forward = match handled.action {
+        Action::Reply(r) => {
+            return js_sys::Promise::resolve(&finish(
+                &router,
+                &mut ctx,
+                Outcome::Reply(r),
+                head_only,
+            ))
+        }
+        Action::Forward(f) => f,
+    };
+    match start_forward(req, client, &forward) {
+        Ok((promise, controller, timer)) => {
+            let key = IN_FLIGHT.with(|slots| {
+                slots.borrow_mut().insert(InFlight {
+                    router,
+                    ctx,
+                    controller,
+                    timer,
+                    timeout_ms: forward.timeout_ms,
+                    head_only,
+                })
+            });
+            SETTLE.with(|(on_ok, on_err)| {
+                promise.unchecked_ref::<Thenable>().then_both(
+                    &on_ok.bind_key(&JsValue::NULL, key),
+                    &on_err.bind_key(&JsValue::NULL, key),
+                )
+            })
+        }
+        Err(e) => js_sys::Promise::resolve(&finish(
+            &router,
+            &mut ctx,
+            Outcome::Upstream(Err(e)),
+            head_only,
+        )),
+    }
+}
+
+/// The Worker's fetch handler (what `#[event(fetch)]` would generate, without its executor round
+/// trips). The core's phases are polled once right here: with the tenant and the token already
+/// cached nothing in them waits, so the common request goes from workerd to the upstream fetch
+/// in one synchronous call. Only when a phase does wait (a directory lookup, the JWKS, WebCrypto,
+/// a sign-up body) does the request continue on wasm-bindgen's executor.
+#[wasm_bindgen]
+pub fn fetch(
     req: web_sys::Request,
     env: Env,
-    wctx: Context,
-) -> worker::Result<web_sys::Response> {
+    wctx: worker::worker_sys::Context,
+) -> js_sys::Promise {
     let head_only = req.method().eq_ignore_ascii_case("HEAD");
+    let early = |e: &RouterError, path: &str| {
+        js_sys::Promise::resolve(
+            &reply(Router::early_error_reply(e, path), head_only)
+                .map(JsValue::from)
+                .unwrap_or_else(runtime_failure),
+        )
+    };
     let incoming = match incoming(&req) {
         Ok(i) => i,
-        Err(e) => return reply(Router::early_error_reply(&e, "/"), head_only),
+        Err(e) => return early(&e, "/"),
     };
     let router = match router(&env) {
         Ok(r) => r,
@@ -436,24 +694,28 @@ async fn fetch(
                 "{}",
                 serde_json::json!({"level": "error", "error": e.code(), "message": e.to_string()})
             );
-            return reply(Router::early_error_reply(&e, &incoming.path), head_only);
+            return early(&e, &incoming.path);
         }
     };
-    let handled = router.handle(&incoming, &mut RequestBody(&req)).await;
-    if let Some(bg) = handled.background {
-        wctx.wait_until(bg);
-    }
-    let mut ctx = handled.ctx;
-    let (status, resp) = match handled.action {
-        Action::Reply(r) => (r.status, reply(r, head_only)?),
-        Action::Forward(f) => match forward(&req, &f).await {
-            Ok(resp) => (resp.status(), relay(&router, &ctx, resp)?),
-            Err(e) => {
-                let r = router.error_reply(&mut ctx, &e);
-                (r.status, reply(r, head_only)?)
-            }
-        },
+    let wctx = Context::new(wctx);
+    let phases = {
+        let router = router.clone();
+        async move {
+            let handled = router.handle(&incoming, &mut RequestBody(&req)).await;
+            (handled, incoming, req)
+        }
     };
-    worker::console_log!("{}", router.log_line(&ctx, status));
-    Ok(resp)
+    let mut phases = Box::pin(phases);
+    // A future may be polled with one waker and later another: a phase that waits here registers
+    // the no-op waker, and the executor's first poll below replaces it with a real one.
+    let mut cx = TaskContext::from_waker(futures::task::noop_waker_ref());
+    match phases.as_mut().poll(&mut cx) {
+        Poll::Ready((handled, incoming, req)) => {
+            respond(router, &req, &incoming.headers, handled, &wctx, head_only)
+        }
+        Poll::Pending => wasm_bindgen_futures::future_to_promise(AssertUnwindSafe(async move {
+            let (handled, incoming, req) = phases.await;
+            Ok(respond(router, &req, &incoming.headers, handled, &wctx, head_only).into())
+        })),
+    }
 }

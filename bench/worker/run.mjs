@@ -2,7 +2,7 @@
 // Benchmark of the router in workerd (issue 2). Prints figures; asserts nothing about time.
 //
 //   node bench/worker/run.mjs            (after `bash scripts/build-worker.sh`)
-//   BENCH_REQUESTS=2000 BENCH_ROUNDS=3 BENCH_CONCURRENCY=16 BENCH_VERIFY_N=2000 node bench/worker/run.mjs
+//   BENCH_REQUESTS=1000 BENCH_ROUNDS=8 BENCH_CONCURRENCY=16 BENCH_VERIFY_N=2000 node bench/worker/run.mjs
 //
 // Everything runs on 127.0.0.1, in one workerd (Miniflare), bounded by a fixed request count:
 //   (a) a pass-through JS Worker that only forwards to the same upstream stand-in
@@ -20,10 +20,10 @@ import path from "node:path";
 import http from "node:http";
 import zlib from "node:zlib";
 import { routerBuilt, buildDir } from "../../tests/support/router.mjs";
-import { startBenchStack, load as loadAt, request as get, HOST, PASS_HOST, PASS_LOG_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
+import { startBenchStack, load as loadAt, summarise, request as get, HOST, PASS_HOST, PASS_LOG_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
 
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3); // scenarios interleaved, median round reported
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8); // scenarios interleaved, all rounds summed
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const WARMUP = Math.min(300, Math.ceil(REQUESTS / 10));
 const VERIFY_N = Number(process.env.BENCH_VERIFY_N ?? 2000);
@@ -85,7 +85,8 @@ async function main() {
     let freshIdx = 0;
 
     const p = PATH;
-    console.log(`tenant-router benchmark: ${ROUNDS} interleaved rounds of ${REQUESTS} requests per scenario (+${WARMUP} warm-up each; median round shown), concurrency ${CONCURRENCY}, node:http keep-alive, 127.0.0.1, one workerd`);
+    console.log(`tenant-router benchmark: ${ROUNDS} interleaved rounds of ${REQUESTS} requests per scenario (+${WARMUP} warm-up each; all rounds summed), concurrency ${CONCURRENCY}, node:http keep-alive, 127.0.0.1, one workerd`);
+    console.log(stack.pinned);
     console.log("");
     const scenarios = [
       ["(a) pass-through JS Worker", PASS_HOST, () => ({ authorization: `Bearer ${hs}` })],
@@ -101,12 +102,12 @@ async function main() {
         rounds[i].push(await load(base, host, p, headersFor));
       }
     }
-    const med = rounds.map((rs) => [...rs].sort((x, y) => x.rps - y.rps)[Math.floor(rs.length / 2)]);
+    const all = rounds.map((rs) => summarise(rs.flatMap((r) => r.runs)));
     for (let i = 0; i < scenarios.length; i++) {
-      console.log(row(scenarios[i][0], med[i]));
+      console.log(row(scenarios[i][0], all[i]));
       console.log(`${"".padEnd(44)} rounds: ${rounds[i].map((x) => fmt(x.rps)).join(", ")} req/s`);
     }
-    const [a, aLog, b, c1, c2] = med;
+    const [a, aLog, b, c1, c2] = all;
     console.log("");
     console.log(`verification CPU inside workerd (n=${VERIFY_N}, median of ${VERIFY_REPS}, (t(n=N) - t(n=0)) / N):`);
     const rEs = await perVerify(base, HOST, "/__router/bench/verify", es);

@@ -5,6 +5,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import http from "node:http";
+import os from "node:os";
+import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startWorkers, routerWorkerOptions, jsWorkerOptions } from "../../tests/support/router.mjs";
 import { startUpstream, signHS256, signES256, userClaims, jwks, anonKeyClaims } from "../../tests/support/upstream.mjs";
@@ -59,10 +61,12 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
     await up.dispose();
     throw e;
   }
+  const pinned = pinCpus();
   const claims = (extra = {}) => ({ ...userClaims(up.url, { sub: "00000000-0000-4000-8000-000000000001" }), ...extra });
   return {
     up,
     wd,
+    pinned,
     base: wd.url,
     hs256: (extra) => signHS256(claims(extra), SECRET),
     es256: (extra) => signES256(claims(extra)),
@@ -73,9 +77,9 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
   };
 }
 
-/** CPU seconds (user + system) used so far by this process's workerd children, from /proc. */
-export function workerdCpuSeconds() {
-  let ticks = 0;
+/** This process's workerd children from /proc: pid and CPU ticks (user + system) used so far. */
+function workerdChildren() {
+  const out = [];
   for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -83,12 +87,39 @@ export function workerdCpuSeconds() {
       const comm = stat.slice(stat.indexOf("(") + 1, close);
       const f = stat.slice(close + 2).split(" ");
       // f[1] is the parent pid, f[11] and f[12] utime and stime (fields 4, 14, 15 of proc(5)).
-      if (comm === "workerd" && Number(f[1]) === process.pid) ticks += Number(f[11]) + Number(f[12]);
+      if (comm === "workerd" && Number(f[1]) === process.pid) out.push({ pid, ticks: Number(f[11]) + Number(f[12]) });
     } catch {
       // The process ended while we looked.
     }
   }
-  return ticks / 100; // USER_HZ is 100 on Linux
+  return out;
+}
+
+/**
+ * workerd (every thread) on the last CPU, this process (load generator + upstream stand-in) on the
+ * others. Sharing cores, each scenario's throughput followed workerd's and Node's CPU together and
+ * moved ±15 % from round to round with the scheduler; pinned, it follows the Worker's own CPU per
+ * request, as on the edge, where the client and Supabase are not on the Worker's machine.
+ * BENCH_PIN=0 keeps the old shared placement. Returns a line saying what was done.
+ */
+function pinCpus() {
+  const cpus = os.availableParallelism();
+  if (process.env.BENCH_PIN === "0") return "not pinned (BENCH_PIN=0)";
+  if (cpus < 2) return "not pinned (one CPU)";
+  const last = String(cpus - 1);
+  const rest = cpus === 2 ? "0" : `0-${cpus - 2}`;
+  try {
+    for (const { pid } of workerdChildren()) execFileSync("taskset", ["-a", "-p", "-c", last, pid], { stdio: "ignore" });
+    execFileSync("taskset", ["-a", "-p", "-c", rest, String(process.pid)], { stdio: "ignore" });
+    return `workerd pinned to CPU ${last}, load generator and upstream to CPU ${rest}`;
+  } catch (e) {
+    return `not pinned (taskset: ${e.message.split("\n")[0]})`;
+  }
+}
+
+/** CPU seconds (user + system) used so far by this process's workerd children. */
+export function workerdCpuSeconds() {
+  return workerdChildren().reduce((sum, c) => sum + c.ticks, 0) / 100; // USER_HZ is 100 on Linux
 }
 
 function percentile(sorted, p) {
@@ -138,16 +169,32 @@ export async function load(base, host, pathname, headersFor, { n, warmup = 0, co
   const warm = await run(warmup, false);
   const { secs, lat, statuses, workerdCpu, nodeCpu } = await run(n, true);
   agent.destroy();
-  lat.sort((a, b) => a - b);
+  return summarise([{ n, secs, lat, statuses, workerdCpu, nodeCpu, warmStatuses: warm.statuses }]);
+}
+
+/**
+ * One figure from several runs of a scenario: requests over the time they took together, latency
+ * percentiles over every request, CPU over every request. Summing rather than taking a median
+ * round keeps a GC pause or a scheduler hiccup in one short round from deciding the figure.
+ */
+export function summarise(runs) {
+  const merge = (maps) => {
+    const out = new Map();
+    for (const m of maps) for (const [k, v] of m) out.set(k, (out.get(k) ?? 0) + v);
+    return Object.fromEntries(out);
+  };
+  const n = runs.reduce((t, r) => t + r.n, 0);
+  const lat = runs.flatMap((r) => r.lat).sort((a, b) => a - b);
   return {
-    rps: n / secs,
+    runs,
+    rps: n / runs.reduce((t, r) => t + r.secs, 0),
     p50: percentile(lat, 50),
     p99: percentile(lat, 99),
     // CPU per request: workerd (all Workers and Miniflare's entry Worker) and this Node process
     // (load generator + upstream stand-in + Miniflare's log handling).
-    workerdUs: (workerdCpu * 1e6) / n,
-    nodeUs: (nodeCpu * 1e6) / n,
-    statuses: Object.fromEntries(statuses),
-    warmStatuses: Object.fromEntries(warm.statuses),
+    workerdUs: (runs.reduce((t, r) => t + r.workerdCpu, 0) * 1e6) / n,
+    nodeUs: (runs.reduce((t, r) => t + r.nodeCpu, 0) * 1e6) / n,
+    statuses: merge(runs.map((r) => r.statuses)),
+    warmStatuses: merge(runs.map((r) => r.warmStatuses)),
   };
 }

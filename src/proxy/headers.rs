@@ -1,5 +1,7 @@
 //! Header hygiene between the client and the upstream.
 
+use std::borrow::Cow;
+
 /// RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard `proxy-connection`.
 const HOP_BY_HOP: [&str; 9] = [
     "connection",
@@ -103,34 +105,49 @@ pub enum HeaderEdit {
     Append(String, String),
 }
 
-fn values_of<'a>(list: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+/// The runtime hands names over lowercase, so comparing them costs no allocation in the usual case.
+fn lowercase(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+fn values<'a>(list: &[(Cow<'_, str>, &'a str)], name: &str) -> Vec<&'a str> {
     list.iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| *v)
         .collect()
 }
 
 /// The edits that turn `client` into exactly `upstream` (names compared without case): every name
 /// the upstream must not see is removed, every name whose values differ is replaced whole.
 pub fn header_edits(client: &[(String, String)], upstream: &[(String, String)]) -> Vec<HeaderEdit> {
+    let client: Vec<(Cow<str>, &str)> = client
+        .iter()
+        .map(|(k, v)| (lowercase(k), v.as_str()))
+        .collect();
+    let upstream: Vec<(Cow<str>, &str)> = upstream
+        .iter()
+        .map(|(k, v)| (lowercase(k), v.as_str()))
+        .collect();
     let mut edits = Vec::new();
-    let mut seen: Vec<&str> = Vec::with_capacity(client.len() + upstream.len());
-    for (name, _) in client.iter().chain(upstream) {
-        if seen.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+    for (i, (name, _)) in client.iter().chain(&upstream).enumerate() {
+        let earlier = client.iter().chain(&upstream).take(i);
+        if earlier.into_iter().any(|(k, _)| k == name) {
             continue;
         }
-        seen.push(name);
-        let want = values_of(upstream, name);
-        if want == values_of(client, name) {
+        let want = values(&upstream, name);
+        if want == values(&client, name) {
             continue;
         }
-        let lower = name.to_ascii_lowercase();
         match want.split_first() {
-            None => edits.push(HeaderEdit::Remove(lower)),
+            None => edits.push(HeaderEdit::Remove(name.to_string())),
             Some((first, rest)) => {
-                edits.push(HeaderEdit::Set(lower.clone(), first.to_string()));
+                edits.push(HeaderEdit::Set(name.to_string(), first.to_string()));
                 for v in rest {
-                    edits.push(HeaderEdit::Append(lower.clone(), v.to_string()));
+                    edits.push(HeaderEdit::Append(name.to_string(), v.to_string()));
                 }
             }
         }

@@ -7,6 +7,8 @@
 // Everything runs on 127.0.0.1, in one workerd (Miniflare), bounded by a fixed request count:
 //   (a) a pass-through JS Worker that only forwards to the same upstream stand-in
 //   (a') the same Worker writing one JSON log line per request, as the router does (a reference)
+//   (a'') the same Worker also editing the upstream headers and arming the upstream deadline: the
+//        router's per-request runtime work done in JS (a reference)
 //   (b) the router, cached tenant, HS256 user token
 //   (c) the router, ES256 user token: a new token for every request, and one repeated token
 //   then the CPU cost of one ES256 / HS256 verification inside workerd: POST /__router/bench/verify?n=N
@@ -20,7 +22,7 @@ import path from "node:path";
 import http from "node:http";
 import zlib from "node:zlib";
 import { routerBuilt, buildDir } from "../../tests/support/router.mjs";
-import { startBenchStack, load as loadAt, summarise, request as get, HOST, PASS_HOST, PASS_LOG_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
+import { startBenchStack, load as loadAt, summarise, request as get, HOST, PASS_HOST, PASS_LOG_HOST, PASS_WORK_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8); // scenarios interleaved, all rounds summed
@@ -91,6 +93,7 @@ async function main() {
     const scenarios = [
       ["(a) pass-through JS Worker", PASS_HOST, () => ({ authorization: `Bearer ${hs}` })],
       ["(a') pass-through JS Worker + one log line", PASS_LOG_HOST, () => ({ authorization: `Bearer ${hs}` })],
+      ["(a'') JS Worker, the router's runtime work", PASS_WORK_HOST, () => ({ authorization: `Bearer ${hs}` })],
       ["(b) router, cached tenant, HS256", HOST, () => ({ authorization: `Bearer ${hs}` })],
       ["(c) router, ES256, new token each request", HOST, () => ({ authorization: `Bearer ${fresh[freshIdx++ % fresh.length]}` })],
       ["(c) router, ES256, repeated token", HOST, () => ({ authorization: `Bearer ${es}` })],
@@ -107,7 +110,7 @@ async function main() {
       console.log(row(scenarios[i][0], all[i]));
       console.log(`${"".padEnd(44)} rounds: ${rounds[i].map((x) => fmt(x.rps)).join(", ")} req/s`);
     }
-    const [a, aLog, b, c1, c2] = all;
+    const [a, aLog, aWork, b, c1, c2] = all;
     console.log("");
     console.log(`verification CPU inside workerd (n=${VERIFY_N}, median of ${VERIFY_REPS}, (t(n=N) - t(n=0)) / N):`);
     const rEs = await perVerify(base, HOST, "/__router/bench/verify", es);
@@ -128,6 +131,8 @@ async function main() {
     console.log(`  (c)/(a) throughput, repeated token ${fmt(c2.rps / a.rps, 2)}×   [≥ 0.8×]`);
     console.log(`  (a')/(a) throughput: the log line  ${fmt(aLog.rps / a.rps, 2)}×   [(reference)]`);
     console.log(`  (b)/(a') throughput, both logging  ${fmt(b.rps / aLog.rps, 2)}×   [(reference)]`);
+    console.log(`  (a'')/(a) the router's runtime work ${fmt(aWork.rps / a.rps, 2)}×   [(reference): headers, deadline, log in JS]`);
+    console.log(`  (b)/(a'') throughput, same work    ${fmt(b.rps / aWork.rps, 2)}×   [(reference): the cost of Rust/wasm]`);
     console.log(`  ES256 verify Rust/JS, whole token  ${fmt(rEs.us / jEs.us, 2)}×   [≤ 1.0×]`);
     console.log(`  ES256 verify Rust/JS sig. only     ${fmt(rEs.us / sEs.us, 2)}×   [(reference)]`);
     console.log(`  HS256 verify Rust/JS, whole token  ${fmt(rHs.us / jHs.us, 2)}×   [(no target)]`);

@@ -16,6 +16,7 @@ export const SECRET = "bench-secret-bench-secret-bench-secret-0123";
 export const HOST = "acme.app.example"; // the router (route *.app.example/*)
 export const PASS_HOST = "pass.bench"; // (a), route pass.bench/*
 export const PASS_LOG_HOST = "pass-log.bench"; // (a') the same, plus one JSON log line per request
+export const PASS_WORK_HOST = "pass-work.bench"; // (a'') plus header edits and the deadline timer
 export const VERIFY_HOST = "verify.bench"; // JS WebCrypto loop, route verify.bench/*
 export const PATH = "/rest/v1/contacts?select=id,name&limit=10";
 
@@ -49,6 +50,11 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
         routerWorkerOptions(vars, { routes: ["*.app.example/*"], ...(buildDir ? { buildDir } : {}) }),
         jsWorkerOptions(passthrough, { UPSTREAM_URL: up.url }, { name: "passthrough", routes: [`${PASS_HOST}/*`] }),
         jsWorkerOptions(passthrough, { UPSTREAM_URL: up.url, LOG_LINE: "true" }, { name: "passthrough-log", routes: [`${PASS_LOG_HOST}/*`] }),
+        jsWorkerOptions(
+          passthrough,
+          { UPSTREAM_URL: up.url, LOG_LINE: "true", EDITS: "true", DEADLINE: "true" },
+          { name: "passthrough-work", routes: [`${PASS_WORK_HOST}/*`] },
+        ),
         jsWorkerOptions(
           fs.readFileSync(path.join(here, "verify.js"), "utf8"),
           { JWK_ES256: JSON.stringify(jwks().keys[0]), HS256_SECRET: SECRET, ISSUER: `${up.url}/auth/v1`, AUDIENCE: "authenticated" },

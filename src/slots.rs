@@ -35,6 +35,19 @@ impl<T> Slots<T> {
         Some(value)
     }
 
+    /// Takes out every value `abandoned` says will never be taken; returns how many.
+    pub fn remove_where(&mut self, abandoned: impl Fn(&T) -> bool) -> usize {
+        let mut removed = 0;
+        for (key, entry) in self.entries.iter_mut().enumerate() {
+            if entry.as_ref().is_some_and(&abandoned) {
+                *entry = None;
+                self.free.push(key as u32);
+                removed += 1;
+            }
+        }
+        removed
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len() - self.free.len()
     }
@@ -59,6 +72,20 @@ mod tests {
         assert_eq!(s.take(a), Some("a"));
         assert_eq!(s.take(99), None);
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn abandoned_values_are_removed_and_their_keys_reused() {
+        let mut s = Slots::default();
+        let keys: Vec<u32> = (0..10).map(|i| s.insert(i)).collect();
+        assert_eq!(s.remove_where(|v| v % 2 == 0), 5);
+        assert_eq!(s.len(), 5);
+        assert_eq!(s.take(keys[0]), None);
+        assert_eq!(s.take(keys[1]), Some(1));
+        for i in 0..6 {
+            s.insert(100 + i);
+        }
+        assert!(s.entries.len() <= 10);
     }
 
     #[test]

@@ -588,6 +588,20 @@ fn runtime_failure(e: JsValue) -> JsValue {
     .unwrap_or(JsValue::UNDEFINED)
 }
 
+/// From this many in-flight entries on, each insert first checks for abandoned ones.
+const IN_FLIGHT_SWEEP_AT: usize = 1024;
+/// How long past its deadline an entry must be before it counts as abandoned.
+const ABANDONED_AFTER_MS: u64 = 60_000;
+
+/// A request whose context workerd tore down (the client went away) never has its fetch settled,
+/// so its entry would stay forever. Every live fetch settles by its deadline (the timer aborts it),
+/// so an entry well past its deadline belongs to such a request and is dropped.
+fn sweep_abandoned(slots: &mut Slots<InFlight>, now_ms: u64) {
+    slots.remove_where(|f| {
+        now_ms.saturating_sub(f.ctx.started_ms) > f.timeout_ms.saturating_add(ABANDONED_AFTER_MS)
+    });
+}
+
 /// The promise callbacks' body: the request parked under `key` meets the runtime's answer.
 fn settle(key: u32, answer: Result<JsValue, JsValue>) -> JsValue {
     let Some(mut f) = IN_FLIGHT.with(|slots| slots.borrow_mut().take(key)) else {
@@ -639,7 +653,11 @@ fn respond(
     match start_forward(req, client, &forward) {
         Ok((promise, controller, timer)) => {
             let key = IN_FLIGHT.with(|slots| {
-                slots.borrow_mut().insert(InFlight {
+                let mut slots = slots.borrow_mut();
+                if slots.len() >= IN_FLIGHT_SWEEP_AT {
+                    sweep_abandoned(&mut slots, router.now_ms());
+                }
+                slots.insert(InFlight {
                     router,
                     ctx,
                     controller,

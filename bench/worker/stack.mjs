@@ -20,7 +20,7 @@ export const PASS_WORK_HOST = "pass-work.bench"; // (a'') plus header edits and 
 export const VERIFY_HOST = "verify.bench"; // JS WebCrypto loop, route verify.bench/*
 export const PATH = "/rest/v1/contacts?select=id,name&limit=10";
 
-const TENANT = {
+export const TENANT = {
   id: "6f1c2a3e-0000-4000-8000-00000000ac4e",
   slug: "acme",
   name: "Acme Clinic",
@@ -32,9 +32,9 @@ const TENANT = {
 };
 
 /** Starts the stack; `buildDir` picks the router build, `shared` goes to Miniflare (e.g. inspectorPort). */
-export async function startBenchStack({ buildDir, shared = {} } = {}) {
-  const up = await startUpstream({ tenants: [TENANT] });
-  const vars = {
+/** The router's vars for the benchmark, against the upstream stand-in `up`. */
+export function benchVars(up) {
+  return {
     SUPABASE_URL: up.url,
     SUPABASE_ANON_KEY: signHS256(anonKeyClaims(), SECRET),
     SUPABASE_JWT_SECRET: SECRET,
@@ -42,6 +42,16 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
     TENANT_DIRECTORY: JSON.stringify([TENANT]),
     BENCH_ENDPOINTS: "true",
   };
+}
+
+/** A user token for the benchmark's tenant. */
+export function benchToken(up, extra = {}) {
+  return signHS256({ ...userClaims(up.url, { sub: "00000000-0000-4000-8000-000000000001" }), ...extra }, SECRET);
+}
+
+export async function startBenchStack({ buildDir, shared = {} } = {}) {
+  const up = await startUpstream({ tenants: [TENANT] });
+  const vars = benchVars(up);
   const passthrough = fs.readFileSync(path.join(here, "passthrough.js"), "utf8");
   let wd;
   try {
@@ -74,7 +84,7 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
     wd,
     pinned,
     base: wd.url,
-    hs256: (extra) => signHS256(claims(extra), SECRET),
+    hs256: (extra) => benchToken(up, extra),
     es256: (extra) => signES256(claims(extra)),
     async dispose() {
       await wd.dispose().catch(() => {});
@@ -108,7 +118,7 @@ function workerdChildren() {
  * request, as on the edge, where the client and Supabase are not on the Worker's machine.
  * BENCH_PIN=0 keeps the old shared placement. Returns a line saying what was done.
  */
-function pinCpus() {
+export function pinCpus() {
   const cpus = os.availableParallelism();
   if (process.env.BENCH_PIN === "0") return "not pinned (BENCH_PIN=0)";
   if (cpus < 2) return "not pinned (one CPU)";

@@ -15,27 +15,15 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import net from "node:net";
 import { spawn } from "node:child_process";
 import { repoRoot, buildDir, routerBuilt } from "../../tests/support/router.mjs";
 import { startUpstream } from "../../tests/support/upstream.mjs";
-import { TENANT, HOST, PATH, benchVars, benchToken, load, summarise, pinCpus } from "./stack.mjs";
+import { TENANT, HOST, PATH, benchVars, benchToken, load, summarise, pinCpus, freePort } from "./stack.mjs";
 
 const REQUESTS = Number(process.env.PLAIN_REQUESTS ?? 3000);
 const ROUNDS = Number(process.env.PLAIN_ROUNDS ?? 5);
 const CONCURRENCY = 16;
 const here = path.dirname(new URL(import.meta.url).pathname);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const text = (bindings) =>
   Object.entries(bindings)

@@ -10,9 +10,8 @@
 // they show which functions dominate, not what the release build costs.
 
 import path from "node:path";
-import net from "node:net";
 import { repoRoot, routerBuilt } from "../../tests/support/router.mjs";
-import { startBenchStack, load, HOST, PASS_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
+import { startBenchStack, load, freePort, HOST, PASS_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
 
 const VERIFY_PATH = "/__router/bench/verify?n=200";
 
@@ -20,17 +19,6 @@ const SCENARIO = process.env.PROFILE_SCENARIO ?? "b";
 const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 3000);
 const TOP = Number(process.env.PROFILE_TOP ?? 35);
 const buildDir = path.resolve(repoRoot, process.env.PROFILE_BUILD_DIR ?? "build-profile");
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
 async function connect(url) {

@@ -579,13 +579,23 @@ fn runtime_failure(e: JsValue) -> JsValue {
         "{}",
         serde_json::json!({"level": "error", "error": "response_build_failed", "message": js_err(e)})
     );
-    web_sys::Response::new_with_opt_str_and_init(Some("internal error"), &{
-        let init = web_sys::ResponseInit::new();
-        init.set_status(500);
-        init
+    // Still in the PostgREST error shape, so clients read it like every other error.
+    let body = serde_json::json!({
+        "code": "router_internal",
+        "message": "The router could not build its response.",
+        "details": null,
+        "hint": "Retry the request.",
     })
-    .map(JsValue::from)
-    .unwrap_or(JsValue::UNDEFINED)
+    .to_string();
+    let init = web_sys::ResponseInit::new();
+    init.set_status(500);
+    init.set_headers(&header_list(&[(
+        "content-type".into(),
+        "application/json; charset=utf-8".into(),
+    )]));
+    web_sys::Response::new_with_opt_str_and_init(Some(&body), &init)
+        .map(JsValue::from)
+        .unwrap_or(JsValue::UNDEFINED)
 }
 
 /// From this many in-flight entries on, each insert first checks for abandoned ones.

@@ -42,6 +42,9 @@ pub enum RouterError {
     UpstreamUnreachable(String),
     #[error("upstream did not answer within {0} ms")]
     UpstreamTimeout(u64),
+    /// The runtime refused to build a response object: nothing a request contains leads here.
+    #[error("the router could not build its response")]
+    ResponseBuildFailed,
 }
 
 /// A rendered error: status, extra headers and a JSON body. The adapter only copies it out.
@@ -73,13 +76,14 @@ impl RouterError {
             MethodNotAllowed => "method_not_allowed",
             UpstreamUnreachable(_) => "upstream_unreachable",
             UpstreamTimeout(_) => "upstream_timeout",
+            ResponseBuildFailed => "router_internal",
         }
     }
 
     pub fn status(&self) -> u16 {
         use RouterError::*;
         match self {
-            Misconfigured { .. } => 500,
+            Misconfigured { .. } | ResponseBuildFailed => 500,
             InvalidHost(_) | InvalidBody(_) => 400,
             InvalidToken(_) => 401,
             TenantSuspended | ServiceRoleForbidden | TenantMismatch | SignupClosed => 403,
@@ -102,6 +106,7 @@ impl RouterError {
             TenantMismatch => Some("Sign in on this tenant's domain."),
             SignupClosed => Some("Ask an administrator of this tenant for an invitation."),
             DirectoryUnavailable(_) => Some("Retry shortly."),
+            ResponseBuildFailed => Some("Retry the request."),
             _ => None,
         }
     }
@@ -217,6 +222,15 @@ mod tests {
         let r = RouterError::DirectoryUnavailable("timeout".into()).to_response("/");
         assert_eq!(r.status, 503);
         assert!(r.headers.iter().any(|(k, _)| *k == "retry-after"));
+    }
+
+    #[test]
+    fn a_response_the_runtime_would_not_build_is_a_500_in_the_same_shape() {
+        let r = RouterError::ResponseBuildFailed.to_response("/rest/v1/contacts");
+        assert_eq!(r.status, 500);
+        assert_eq!(r.body["code"], "router_internal");
+        assert_eq!(r.body["details"], serde_json::Value::Null);
+        assert_eq!(r.body["hint"], "Retry the request.");
     }
 
     #[test]

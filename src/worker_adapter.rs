@@ -81,7 +81,9 @@ impl Future for Sleep {
             let state = self.state.clone();
             let fire: Closure<dyn FnMut()> = Closure::once(move || {
                 state.done.set(true);
-                if let Some(w) = state.waker.borrow_mut().take() {
+                // Taken out first: the wake may poll this future again, which borrows the slot.
+                let waker = state.waker.borrow_mut().take();
+                if let Some(w) = waker {
                     w.wake();
                 }
             });
@@ -574,26 +576,24 @@ fn finish(router: &Router, ctx: &mut RequestCtx, outcome: Outcome, head_only: bo
     built.1.map(JsValue::from).unwrap_or_else(runtime_failure)
 }
 
-fn runtime_failure(e: JsValue) -> JsValue {
+/// One JSON error line for operators, beside the per-request log line.
+fn log_error(e: &RouterError, message: &str) {
     worker::console_error!(
         "{}",
-        serde_json::json!({"level": "error", "error": "response_build_failed", "message": js_err(e)})
+        serde_json::json!({"level": "error", "error": e.code(), "message": message})
     );
-    // Still in the PostgREST error shape, so clients read it like every other error.
-    let body = serde_json::json!({
-        "code": "router_internal",
-        "message": "The router could not build its response.",
-        "details": null,
-        "hint": "Retry the request.",
-    })
-    .to_string();
+}
+
+/// The runtime refused to build a response object (`e` says why): logged, and answered with
+/// error.rs's reply built through the plainest constructor, a string body.
+fn runtime_failure(e: JsValue) -> JsValue {
+    let err = RouterError::ResponseBuildFailed;
+    log_error(&err, &js_err(e));
+    let r = Router::early_error_reply(&err, "/");
     let init = web_sys::ResponseInit::new();
-    init.set_status(500);
-    init.set_headers(&header_list(&[(
-        "content-type".into(),
-        "application/json; charset=utf-8".into(),
-    )]));
-    web_sys::Response::new_with_opt_str_and_init(Some(&body), &init)
+    init.set_status(r.status);
+    init.set_headers(&header_list(&r.headers));
+    web_sys::Response::new_with_opt_str_and_init(Some(&String::from_utf8_lossy(&r.body)), &init)
         .map(JsValue::from)
         .unwrap_or(JsValue::UNDEFINED)
 }
@@ -649,47 +649,35 @@ fn respond(
         wctx.wait_until(bg);
     }
     let mut ctx = handled.ctx;
-    let forward = match handled.action {
-        Action::Reply(r) => {
-            return js_sys::Promise::resolve(&finish(
-                &router,
-                &mut ctx,
-                Outcome::Reply(r),
-                head_only,
-            ))
-        }
-        Action::Forward(f) => f,
+    let outcome = match handled.action {
+        Action::Reply(r) => Outcome::Reply(r),
+        Action::Forward(forward) => match start_forward(req, client, &forward) {
+            Ok((promise, controller, timer)) => {
+                let key = IN_FLIGHT.with(|slots| {
+                    let mut slots = slots.borrow_mut();
+                    if slots.len() >= IN_FLIGHT_SWEEP_AT {
+                        sweep_abandoned(&mut slots, router.now_ms());
+                    }
+                    slots.insert(InFlight {
+                        router,
+                        ctx,
+                        controller,
+                        timer,
+                        timeout_ms: forward.timeout_ms,
+                        head_only,
+                    })
+                });
+                return SETTLE.with(|(on_ok, on_err)| {
+                    promise.unchecked_ref::<Thenable>().then_both(
+                        &on_ok.bind_key(&JsValue::NULL, key),
+                        &on_err.bind_key(&JsValue::NULL, key),
+                    )
+                });
+            }
+            Err(e) => Outcome::Upstream(Err(e)),
+        },
     };
-    match start_forward(req, client, &forward) {
-        Ok((promise, controller, timer)) => {
-            let key = IN_FLIGHT.with(|slots| {
-                let mut slots = slots.borrow_mut();
-                if slots.len() >= IN_FLIGHT_SWEEP_AT {
-                    sweep_abandoned(&mut slots, router.now_ms());
-                }
-                slots.insert(InFlight {
-                    router,
-                    ctx,
-                    controller,
-                    timer,
-                    timeout_ms: forward.timeout_ms,
-                    head_only,
-                })
-            });
-            SETTLE.with(|(on_ok, on_err)| {
-                promise.unchecked_ref::<Thenable>().then_both(
-                    &on_ok.bind_key(&JsValue::NULL, key),
-                    &on_err.bind_key(&JsValue::NULL, key),
-                )
-            })
-        }
-        Err(e) => js_sys::Promise::resolve(&finish(
-            &router,
-            &mut ctx,
-            Outcome::Upstream(Err(e)),
-            head_only,
-        )),
-    }
+    js_sys::Promise::resolve(&finish(&router, &mut ctx, outcome, head_only))
 }
 
 /// The Worker's fetch handler (what `#[event(fetch)]` would generate, without its executor round
@@ -718,10 +706,7 @@ pub fn fetch(
     let router = match router(&env) {
         Ok(r) => r,
         Err(e) => {
-            worker::console_error!(
-                "{}",
-                serde_json::json!({"level": "error", "error": e.code(), "message": e.to_string()})
-            );
+            log_error(&e, &e.to_string());
             return early(&e, &incoming.path);
         }
     };

@@ -134,8 +134,12 @@ pub fn header_edits(client: &[(String, String)], upstream: &[(String, String)]) 
         .collect();
     let mut edits = Vec::new();
     for (i, (name, _)) in client.iter().chain(&upstream).enumerate() {
-        let earlier = client.iter().chain(&upstream).take(i);
-        if earlier.into_iter().any(|(k, _)| k == name) {
+        if client
+            .iter()
+            .chain(&upstream)
+            .take(i)
+            .any(|(k, _)| k == name)
+        {
             continue;
         }
         let want = values(&upstream, name);

@@ -18,7 +18,7 @@ import path from "node:path";
 import { spawn } from "node:child_process";
 import { repoRoot, buildDir, routerBuilt } from "../../tests/support/router.mjs";
 import { startUpstream } from "../../tests/support/upstream.mjs";
-import { TENANT, HOST, PATH, benchVars, benchToken, load, summarise, pinCpus, freePort } from "./stack.mjs";
+import { TENANT, HOST, PATH, benchVars, benchToken, load, interleaved, pinCpus, freePort } from "./stack.mjs";
 
 const REQUESTS = Number(process.env.PLAIN_REQUESTS ?? 3000);
 const ROUNDS = Number(process.env.PLAIN_ROUNDS ?? 5);
@@ -99,13 +99,10 @@ async function main() {
       ["(a'') JS Worker, the router's runtime work", workers[1]],
       ["(b) router, static directory, HS256", workers[2]],
     ];
-    const rounds = scenarios.map(() => []);
-    for (let r = 0; r < ROUNDS; r++) {
-      for (let i = 0; i < scenarios.length; i++) {
-        rounds[i].push(await load(base(scenarios[i][1]), HOST, PATH, () => ({ authorization: `Bearer ${token}` }), { n: REQUESTS, warmup: 200, concurrency: CONCURRENCY }));
-      }
-    }
-    const all = rounds.map((rs) => summarise(rs.flatMap((x) => x.runs)));
+    const results = await interleaved(scenarios.length, ROUNDS, (i) =>
+      load(base(scenarios[i][1]), HOST, PATH, () => ({ authorization: `Bearer ${token}` }), { n: REQUESTS, warmup: 200, concurrency: CONCURRENCY }),
+    );
+    const all = results.map((r) => r.total);
     for (let i = 0; i < scenarios.length; i++) {
       const s = all[i];
       console.log(`${scenarios[i][0].padEnd(44)} ${s.rps.toFixed(0).padStart(6)} req/s   CPU/req workerd ${s.workerdUs.toFixed(0).padStart(4)} µs   statuses ${JSON.stringify(s.statuses)}`);
@@ -115,6 +112,7 @@ async function main() {
     console.log(`workerd CPU per request over (a): (a'') +${(aWork.workerdUs - a.workerdUs).toFixed(0)} µs, (b) +${(b.workerdUs - a.workerdUs).toFixed(0)} µs`);
   } finally {
     wd.kill();
+    fs.closeSync(logFile);
     await up.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -22,7 +22,7 @@ import path from "node:path";
 import http from "node:http";
 import zlib from "node:zlib";
 import { routerBuilt, buildDir } from "../../tests/support/router.mjs";
-import { startBenchStack, load as loadAt, summarise, request as get, HOST, PASS_HOST, PASS_LOG_HOST, PASS_WORK_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
+import { startBenchStack, load as loadAt, interleaved, request as get, HOST, PASS_HOST, PASS_LOG_HOST, PASS_WORK_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8); // scenarios interleaved, all rounds summed
@@ -98,19 +98,12 @@ async function main() {
       ["(c) router, ES256, new token each request", HOST, () => ({ authorization: `Bearer ${fresh[freshIdx++ % fresh.length]}` })],
       ["(c) router, ES256, repeated token", HOST, () => ({ authorization: `Bearer ${es}` })],
     ];
-    const rounds = scenarios.map(() => []);
-    for (let r = 0; r < ROUNDS; r++) {
-      for (let i = 0; i < scenarios.length; i++) {
-        const [, host, headersFor] = scenarios[i];
-        rounds[i].push(await load(base, host, p, headersFor));
-      }
-    }
-    const all = rounds.map((rs) => summarise(rs.flatMap((r) => r.runs)));
+    const results = await interleaved(scenarios.length, ROUNDS, (i) => load(base, scenarios[i][1], p, scenarios[i][2]));
     for (let i = 0; i < scenarios.length; i++) {
-      console.log(row(scenarios[i][0], all[i]));
-      console.log(`${"".padEnd(44)} rounds: ${rounds[i].map((x) => fmt(x.rps)).join(", ")} req/s`);
+      console.log(row(scenarios[i][0], results[i].total));
+      console.log(`${"".padEnd(44)} rounds: ${results[i].rounds.map((x) => fmt(x.rps)).join(", ")} req/s`);
     }
-    const [a, aLog, aWork, b, c1, c2] = all;
+    const [a, aLog, aWork, b, c1, c2] = results.map((r) => r.total);
     console.log("");
     console.log(`verification CPU inside workerd (n=${VERIFY_N}, median of ${VERIFY_REPS}, (t(n=N) - t(n=0)) / N):`);
     const rEs = await perVerify(base, HOST, "/__router/bench/verify", es);

@@ -32,7 +32,6 @@ export const TENANT = {
   placement: null,
 };
 
-/** Starts the stack; `buildDir` picks the router build, `shared` goes to Miniflare (e.g. inspectorPort). */
 /** The router's vars for the benchmark, against the upstream stand-in `up`. */
 export function benchVars(up) {
   return {
@@ -45,11 +44,14 @@ export function benchVars(up) {
   };
 }
 
-/** A user token for the benchmark's tenant. */
+const benchClaims = (up, extra = {}) => ({ ...userClaims(up.url, { sub: "00000000-0000-4000-8000-000000000001" }), ...extra });
+
+/** An HS256 user token for the benchmark's tenant. */
 export function benchToken(up, extra = {}) {
-  return signHS256({ ...userClaims(up.url, { sub: "00000000-0000-4000-8000-000000000001" }), ...extra }, SECRET);
+  return signHS256(benchClaims(up, extra), SECRET);
 }
 
+/** Starts the stack; `buildDir` picks the router build, `shared` goes to Miniflare (e.g. inspectorPort). */
 export async function startBenchStack({ buildDir, shared = {} } = {}) {
   const up = await startUpstream({ tenants: [TENANT] });
   const vars = benchVars(up);
@@ -79,14 +81,13 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
     throw e;
   }
   const pinned = pinCpus();
-  const claims = (extra = {}) => ({ ...userClaims(up.url, { sub: "00000000-0000-4000-8000-000000000001" }), ...extra });
   return {
     up,
     wd,
     pinned,
     base: wd.url,
     hs256: (extra) => benchToken(up, extra),
-    es256: (extra) => signES256(claims(extra)),
+    es256: (extra) => signES256(benchClaims(up, extra)),
     async dispose() {
       await wd.dispose().catch(() => {});
       await up.dispose();
@@ -199,6 +200,18 @@ export async function load(base, host, pathname, headersFor, { n, warmup = 0, co
   const { secs, lat, statuses, workerdCpu, nodeCpu } = await run(n, true);
   agent.destroy();
   return summarise([{ n, secs, lat, statuses, workerdCpu, nodeCpu, warmStatuses: warm.statuses }]);
+}
+
+/**
+ * Runs `count` scenarios round by round (`runOne(i)` is one `load` of scenario i), so that drift
+ * over the run falls on every scenario alike. Per scenario: its rounds, and all of them summed.
+ */
+export async function interleaved(count, rounds, runOne) {
+  const per = Array.from({ length: count }, () => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < count; i++) per[i].push(await runOne(i));
+  }
+  return per.map((rs) => ({ rounds: rs, total: summarise(rs.flatMap((x) => x.runs)) }));
 }
 
 /**

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Worker (build/worker/shim.mjs + the .wasm) with worker-build, offline: the three
-# tools it would otherwise download come from cargo install and npm.
+# Builds the Worker (build/entry.mjs + build/index.js + the .wasm) with worker-build, offline: the
+# three tools it would otherwise download come from cargo install and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen)}"
@@ -11,4 +11,12 @@ for tool in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do
 done
 # No arguments: the release build in build/. `make profile` passes its own profile and out dir.
 [ $# -gt 0 ] || set -- --release
+out=build
+prev=""
+for arg in "$@"; do
+  case "$prev" in -d|--out-dir) out=$arg ;; esac
+  prev=$arg
+done
 worker-build "$@"
+# The entry module (see its header): workerd and wrangler start from it, not from worker-build's class.
+cp src/entry.mjs "$out/entry.mjs"

@@ -35,7 +35,7 @@ die() { say "$*"; exit 1; }
 
 # ---------------------------------------------------------------- build the Worker if needed
 wasm=$(ls build/*.wasm 2>/dev/null | head -1 || true)
-if [ -z "$wasm" ] || [ ! -f build/worker/shim.mjs ] \
+if [ -z "$wasm" ] || [ ! -f build/entry.mjs ] \
    || [ -n "$(find src Cargo.toml Cargo.lock wrangler.toml -newer "$wasm" -print -quit 2>/dev/null)" ]; then
   say "building the Worker (bash scripts/build-worker.sh)"
   bash scripts/build-worker.sh >&2

@@ -85,7 +85,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     pub signup_max_bytes: usize,
     pub upstream_timeout_ms: u64,
-    /// Exposes `/__router/bench/verify`; for the benchmark only, never in production.
+    /// Exposes `/__router/bench/verify` and `/__router/bench/trap`; for the benchmark and tests only,
+    /// never in production.
     pub bench_endpoints: bool,
 }
 

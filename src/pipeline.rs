@@ -259,8 +259,12 @@ impl Router {
                 return Ok(Action::Reply(json_reply(200, tenant.public_profile())));
             }
             Route::RouterOther => return Err(RouterError::NotFound),
-            Route::BenchVerify if !self.config.bench_endpoints => {
+            Route::BenchVerify | Route::BenchTrap if !self.config.bench_endpoints => {
                 return Err(RouterError::NotFound)
+            }
+            // The one deliberate panic: tests check that the Worker answers the next request.
+            Route::BenchTrap => {
+                panic!("deliberate trap (POST /__router/bench/trap, BENCH_ENDPOINTS)")
             }
             Route::Frontend => return self.frontend(req, ctx, &tenant),
             _ => {}

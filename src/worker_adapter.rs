@@ -681,11 +681,11 @@ fn respond(
 }
 
 /// The Worker's fetch handler (what `#[event(fetch)]` would generate, without its executor round
-/// trips). The core's phases are polled once right here: with the tenant and the token already
-/// cached nothing in them waits, so the common request goes from workerd to the upstream fetch
-/// in one synchronous call. Only when a phase does wait (a directory lookup, the JWKS, WebCrypto,
-/// a sign-up body) does the request continue on wasm-bindgen's executor.
-#[wasm_bindgen]
+/// trips), called by `src/entry.mjs`. The core's phases are polled once right here: with the
+/// tenant and the token already cached nothing in them waits, so the common request goes from
+/// workerd to the upstream fetch in one synchronous call. Only when a phase does wait (a directory
+/// lookup, the JWKS, WebCrypto, a sign-up body) does the request continue on wasm-bindgen's executor.
+#[wasm_bindgen(js_name = handleFetch)]
 pub fn fetch(
     req: web_sys::Request,
     env: Env,

@@ -61,7 +61,7 @@ async function main() {
   const up = await startUpstream({ tenants: [TENANT] });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tenant-router-plain-"));
   const passthrough = path.join(here, "passthrough.js");
-  const routerFiles = ["worker/shim.mjs", "index.js", ...fs.readdirSync(buildDir).filter((f) => f.endsWith(".wasm"))];
+  const routerFiles = ["entry.mjs", "index.js", ...fs.readdirSync(buildDir).filter((f) => f.endsWith(".wasm"))];
   const workers = [
     { name: "pass", port: await freePort(), bindings: { UPSTREAM_URL: up.url }, modules: [{ name: "passthrough.js", path: passthrough }] },
     {

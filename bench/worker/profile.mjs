@@ -3,7 +3,7 @@
 // profiler runs through the inspector, then prints self and inclusive time per function.
 //
 //   make profile                                   (builds build-profile/ with function names, then runs this)
-//   PROFILE_SCENARIO=b|c-new|c-repeat|a|verify-es256|verify-hs256 PROFILE_REQUESTS=3000 \
+//   PROFILE_SCENARIO=b|c-new|c-repeat|a|a-work|verify-es256|verify-hs256 PROFILE_REQUESTS=3000 \
 //     node --experimental-websocket bench/worker/profile.mjs
 //
 // A profiling build keeps the wasm name section (no strip, no wasm-opt), so figures are relative:
@@ -11,12 +11,13 @@
 
 import path from "node:path";
 import { repoRoot, routerBuilt } from "../../tests/support/router.mjs";
-import { startBenchStack, load, freePort, HOST, PASS_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
+import { startBenchStack, load, freePort, HOST, PASS_HOST, PASS_WORK_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
 
 const VERIFY_PATH = "/__router/bench/verify?n=200";
 
 const SCENARIO = process.env.PROFILE_SCENARIO ?? "b";
 const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 3000);
+const SAMPLE_US = 50;
 const TOP = Number(process.env.PROFILE_TOP ?? 35);
 const buildDir = path.resolve(repoRoot, process.env.PROFILE_BUILD_DIR ?? "build-profile");
 
@@ -96,6 +97,8 @@ async function main() {
     let k = 0;
     const scenarios = {
       a: [PASS_HOST, PATH, () => ({ authorization: `Bearer ${hs}` })],
+      // (a''): the pass-through doing the router's runtime work in JS.
+      "a-work": [PASS_WORK_HOST, PATH, () => ({ authorization: `Bearer ${hs}` })],
       b: [HOST, PATH, () => ({ authorization: `Bearer ${hs}` })],
       "c-new": [HOST, PATH, () => ({ authorization: `Bearer ${stack.es256({ jti: `p${k++}` })}` })],
       "c-repeat": [HOST, PATH, () => ({ authorization: `Bearer ${es}` })],
@@ -112,11 +115,11 @@ async function main() {
     await load(stack.base, host, path_, headersFor, { n: Math.min(300, requests), concurrency: 16, method });
 
     const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
-    const worker = SCENARIO === "a" ? "passthrough" : SCENARIO.startsWith("verify-js") ? "verify-js" : "tenant-router";
-    const target = targets.find((t) => t.title?.includes(worker)) ?? targets[0];
+    const worker = { a: "passthrough", "a-work": "passthrough-work" }[SCENARIO] ?? (SCENARIO.startsWith("verify-js") ? "verify-js" : "tenant-router");
+    const target = targets.find((t) => t.title?.endsWith(`:${worker}`)) ?? targets[0];
     const cdp = await connect(target.webSocketDebuggerUrl);
     await cdp.send("Profiler.enable");
-    await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
+    await cdp.send("Profiler.setSamplingInterval", { interval: SAMPLE_US });
     await cdp.send("Profiler.start");
     const r = await load(stack.base, host, path_, headersFor, { n: requests, concurrency: 16, method });
     const { profile } = await cdp.send("Profiler.stop");
@@ -125,7 +128,7 @@ async function main() {
     const { self, incl, total } = aggregate(profile);
     const idle = (self.get("(idle)") ?? 0) + (self.get("(program)") ?? 0);
     console.log(`scenario ${SCENARIO} on ${target.title}: ${requests} ${method} requests, ${r.rps.toFixed(0)} req/s under the profiler, statuses ${JSON.stringify(r.statuses)}`);
-    console.log(`${total} samples; (idle)+(program) ${((100 * idle) / total).toFixed(1)} %`);
+    console.log(`${total} samples; (idle)+(program) ${((100 * idle) / total).toFixed(1)} %; the rest is ${(((total - idle) * SAMPLE_US) / requests).toFixed(0)} µs per request`);
     const share = (test) => [...self].filter(([k]) => test(k)).reduce((n, [, v]) => n + v, 0);
     const wasm = share((k) => k.includes(".wasm"));
     const glue = share((k) => k.includes("[index.js]"));

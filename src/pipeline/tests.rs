@@ -509,6 +509,19 @@ async fn bench_endpoint_exists_only_when_enabled() {
 }
 
 #[tokio::test]
+async fn trap_endpoint_is_not_found_unless_bench_endpoints_are_enabled() {
+    let i = req("POST", "acme.app.example", "/__router/bench/trap", &[]);
+    assert_eq!(reply_of(&run(&router(&[]), i, b"").await).0, 404);
+}
+
+#[tokio::test]
+#[should_panic(expected = "deliberate trap")]
+async fn trap_endpoint_panics_when_bench_endpoints_are_enabled() {
+    let i = req("POST", "acme.app.example", "/__router/bench/trap", &[]);
+    run(&router(&[("BENCH_ENDPOINTS", "true")]), i, b"").await;
+}
+
+#[tokio::test]
 async fn log_line_names_tenant_route_cache_and_token() {
     let r = router(&[]);
     let h = run(

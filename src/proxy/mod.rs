@@ -20,6 +20,8 @@ pub enum Route {
     Health,
     TenantProfile,
     BenchVerify,
+    /// Panics on purpose: the test that a trapped wasm instance recovers on the next request.
+    BenchTrap,
     /// Another `/__router/...` path: the router's namespace, never forwarded.
     RouterOther,
     Api(&'static str),
@@ -32,6 +34,7 @@ impl Route {
             "/__router/health" => return Route::Health,
             "/__router/tenant" => return Route::TenantProfile,
             "/__router/bench/verify" => return Route::BenchVerify,
+            "/__router/bench/trap" => return Route::BenchTrap,
             _ => {}
         }
         if path == "/__router" || path.starts_with("/__router/") {
@@ -54,6 +57,7 @@ impl Route {
             Route::Health => "/__router/health",
             Route::TenantProfile => "/__router/tenant",
             Route::BenchVerify => "/__router/bench/verify",
+            Route::BenchTrap => "/__router/bench/trap",
             Route::RouterOther => "/__router",
             Route::Api(p) => p,
             Route::Frontend => "frontend",

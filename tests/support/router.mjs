@@ -1,4 +1,4 @@
-// Run the built router (build/worker/shim.mjs + build/index.js + build/index_bg.wasm, made by
+// Run the built router (build/entry.mjs + build/index.js + build/index_bg.wasm, made by
 // `bash scripts/build-worker.sh`) inside workerd through the Miniflare API, and talk to it with
 // node:http so that a custom Host header reaches the Worker (dispatchFetch rewrites it).
 //
@@ -38,7 +38,7 @@ function compatFromWranglerToml() {
 
 /** True when the router has been built. */
 export function routerBuilt(dir = buildDir) {
-  return fs.existsSync(path.join(dir, "worker", "shim.mjs")) && fs.readdirSync(dir).some((f) => f.endsWith(".wasm"));
+  return fs.existsSync(path.join(dir, "entry.mjs")) && fs.readdirSync(dir).some((f) => f.endsWith(".wasm"));
 }
 
 function listFiles(dir, base = dir) {
@@ -51,9 +51,9 @@ function listFiles(dir, base = dir) {
   return out;
 }
 
-/** Modules of the built Worker: shim first (main module), every .js/.mjs as ESM, every .wasm as CompiledWasm. */
+/** Modules of the built Worker: entry.mjs first (main module), every .js/.mjs as ESM, every .wasm as CompiledWasm. */
 function routerModules(dir) {
-  const main = path.join(dir, "worker", "shim.mjs");
+  const main = path.join(dir, "entry.mjs");
   if (!fs.existsSync(main)) {
     throw new Error(`${main} does not exist: build the router first (bash scripts/build-worker.sh)`);
   }

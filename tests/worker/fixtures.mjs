@@ -93,7 +93,7 @@ export function bearer(token) {
 export function requireBuilt() {
   assert.ok(
     routerBuilt(),
-    "build/worker/shim.mjs and build/*.wasm are missing: build the router first with `bash scripts/build-worker.sh`",
+    "build/entry.mjs and build/*.wasm are missing: build the router first with `bash scripts/build-worker.sh`",
   );
 }
 

@@ -39,6 +39,40 @@ pub struct Incoming {
     pub client_ip: Option<String>,
 }
 
+/// The parts of the runtime's request URL the router reads. The runtime hands over a URL it has
+/// already parsed and serialised (WHATWG), so splitting it is enough: parsing it again with the
+/// `url` crate cost ~10 µs a request in workerd's profile.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RequestUrl<'a> {
+    pub scheme: &'a str,
+    /// `host[:port]`, without any userinfo.
+    pub authority: &'a str,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+}
+
+impl<'a> RequestUrl<'a> {
+    pub fn split(url: &'a str) -> Option<Self> {
+        let (scheme, rest) = url.split_once("://")?;
+        let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
+        let (authority, target) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (target, None),
+        };
+        if scheme.is_empty() || authority.is_empty() {
+            return None;
+        }
+        Some(Self {
+            scheme,
+            authority,
+            path: if path.is_empty() { "/" } else { path },
+            query,
+        })
+    }
+}
+
 impl Incoming {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

@@ -23,8 +23,8 @@ use crate::auth::jwks::Jwk;
 use crate::config::{Config, JwtAlg, VarSource};
 use crate::error::RouterError;
 use crate::pipeline::{
-    Action, BodyError, BodySource, Forward, Handled, Incoming, Reply, RequestCtx, Router,
-    UpstreamBody,
+    Action, BodyError, BodySource, Forward, Handled, Incoming, Reply, RequestCtx, RequestUrl,
+    Router, UpstreamBody,
 };
 use crate::proxy::headers::{header_edits, HeaderEdit};
 use crate::runtime::Runtime;
@@ -353,23 +353,21 @@ fn build_response(
 }
 
 fn incoming(req: &web_sys::Request) -> Result<Incoming, RouterError> {
-    let url = url::Url::parse(&req.url())
-        .map_err(|_| RouterError::InvalidHost("unparseable request URL".into()))?;
+    let raw_url = req.url();
+    let url = RequestUrl::split(&raw_url)
+        .ok_or_else(|| RouterError::InvalidHost("unparseable request URL".into()))?;
     let headers = header_pairs(&req.headers());
     let host = headers
         .iter()
         .find(|(k, _)| k == "host")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| {
-            let h = url.host_str().unwrap_or_default().to_string();
-            url.port().map_or(h.clone(), |p| format!("{h}:{p}"))
-        });
+        .map_or(url.authority, |(_, v)| v.as_str())
+        .to_string();
     Ok(Incoming {
         method: req.method().to_ascii_uppercase(),
-        scheme: url.scheme().to_string(),
+        scheme: url.scheme.to_string(),
         host,
-        path: url.path().to_string(),
-        query: url.query().map(str::to_string),
+        path: url.path.to_string(),
+        query: url.query.map(str::to_string),
         client_ip: headers
             .iter()
             .find(|(k, _)| k == "cf-connecting-ip")
@@ -478,17 +476,23 @@ thread_local! {
     static ABORT_CALLER: Option<js_sys::Function> = abort_caller();
     /// Requests whose upstream fetch is in flight, keyed by the number bound into the callbacks.
     static IN_FLIGHT: RefCell<Slots<InFlight>> = RefCell::new(Slots::default());
-    /// `(key, response) => ..` and `(key, error) => ..`, made once per isolate: each request binds
-    /// its key to them, where a closure per request (what awaiting a `JsFuture` makes) costs two
-    /// wasm-bindgen closures and a trip through the task queue.
-    static SETTLE: (Callback, Callback) = (
-        Closure::<dyn FnMut(u32, JsValue) -> JsValue>::new(|key, resp| settle(key, Ok(resp)))
-            .into_js_value()
-            .unchecked_into(),
-        Closure::<dyn FnMut(u32, JsValue) -> JsValue>::new(|key, err| settle(key, Err(err)))
-            .into_js_value()
-            .unchecked_into(),
-    );
+    /// `(key, responseOrError) => ..`, made once per isolate: each request binds its key to it and
+    /// hands it to `then` for both outcomes, where a closure per request (what awaiting a `JsFuture`
+    /// makes) costs two wasm-bindgen closures and a trip through the task queue. `fetch` fulfils
+    /// with a `Response` and rejects with an error, never with a `Response`, so the value says which.
+    static SETTLE: Callback =
+        Closure::<dyn FnMut(u32, JsValue) -> JsValue>::new(|key, answer: JsValue| {
+            settle(
+                key,
+                if answer.is_instance_of::<web_sys::Response>() {
+                    Ok(answer)
+                } else {
+                    Err(answer)
+                },
+            )
+        })
+        .into_js_value()
+        .unchecked_into();
 }
 
 #[wasm_bindgen]
@@ -667,11 +671,11 @@ fn respond(
                         head_only,
                     })
                 });
-                return SETTLE.with(|(on_ok, on_err)| {
-                    promise.unchecked_ref::<Thenable>().then_both(
-                        &on_ok.bind_key(&JsValue::NULL, key),
-                        &on_err.bind_key(&JsValue::NULL, key),
-                    )
+                return SETTLE.with(|on_settle| {
+                    let bound = on_settle.bind_key(&JsValue::NULL, key);
+                    promise
+                        .unchecked_ref::<Thenable>()
+                        .then_both(&bound, &bound)
                 });
             }
             Err(e) => Outcome::Upstream(Err(e)),

@@ -16,7 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
-import { repoRoot, buildDir, routerBuilt } from "../../tests/support/router.mjs";
+import { repoRoot, buildDir, routerBuilt, compatFromWranglerToml } from "../../tests/support/router.mjs";
 import { startUpstream } from "../../tests/support/upstream.mjs";
 import { TENANT, HOST, PATH, benchVars, benchToken, load, interleaved, pinCpus, freePort } from "./stack.mjs";
 
@@ -32,6 +32,8 @@ const text = (bindings) =>
 
 /** A workerd config: one service and one socket per Worker; modules are embedded from `dir`. */
 function config(workers, dir) {
+  // Every Worker with the router's compatibility date and flags (wrangler.toml).
+  const compat = compatFromWranglerToml();
   const services = workers.map((w) => `(name = "${w.name}", worker = .${w.name})`).join(", ");
   const sockets = workers
     .map((w) => `(name = "${w.name}", address = "127.0.0.1:${w.port}", http = (), service = "${w.name}")`)
@@ -39,7 +41,8 @@ function config(workers, dir) {
   const defs = workers.map(
     (w) => `const ${w.name} :Workerd.Worker = (
   modules = [ ${w.modules.map((m) => `(name = ${JSON.stringify(m.name)}, ${m.wasm ? "wasm" : "esModule"} = embed ${JSON.stringify(path.relative(dir, m.path))})`).join(", ")} ],
-  compatibilityDate = "2026-11-01",
+  compatibilityDate = ${JSON.stringify(compat.date)},
+  compatibilityFlags = ${JSON.stringify(compat.flags)},
   bindings = [ ${text(w.bindings)} ],
   globalOutbound = "internet",
 );`,

@@ -9,6 +9,7 @@
 // A profiling build keeps the wasm name section (no strip, no wasm-opt), so figures are relative:
 // they show which functions dominate, not what the release build costs.
 
+import fs from "node:fs";
 import path from "node:path";
 import { repoRoot, routerBuilt } from "../../tests/support/router.mjs";
 import { startBenchStack, load, freePort, HOST, PASS_HOST, PASS_WORK_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
@@ -126,6 +127,7 @@ async function main() {
     cdp.close();
 
     const { self, incl, total } = aggregate(profile);
+    if (process.env.PROFILE_DUMP) fs.writeFileSync(process.env.PROFILE_DUMP, JSON.stringify(profile));
     const idle = (self.get("(idle)") ?? 0) + (self.get("(program)") ?? 0);
     console.log(`scenario ${SCENARIO} on ${target.title}: ${requests} ${method} requests, ${r.rps.toFixed(0)} req/s under the profiler, statuses ${JSON.stringify(r.statuses)}`);
     console.log(`${total} samples; (idle)+(program) ${((100 * idle) / total).toFixed(1)} %; the rest is ${(((total - idle) * SAMPLE_US) / requests).toFixed(0)} µs per request`);

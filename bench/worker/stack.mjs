@@ -9,7 +9,7 @@ import net from "node:net";
 import os from "node:os";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { startWorkers, routerWorkerOptions, jsWorkerOptions } from "../../tests/support/router.mjs";
+import { startWorkers, routerWorkerOptions, jsWorkerOptions, compatFromWranglerToml } from "../../tests/support/router.mjs";
 import { startUpstream, signHS256, signES256, userClaims, jwks, anonKeyClaims } from "../../tests/support/upstream.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -56,22 +56,25 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
   const up = await startUpstream({ tenants: [TENANT] });
   const vars = benchVars(up);
   const passthrough = fs.readFileSync(path.join(here, "passthrough.js"), "utf8");
+  // The JS references run with the router's compatibility flags (wrangler.toml), so the same
+  // runtime work costs the same in both.
+  const { flags: compatibilityFlags } = compatFromWranglerToml();
   let wd;
   try {
     wd = await startWorkers(
       [
         routerWorkerOptions(vars, { routes: ["*.app.example/*"], ...(buildDir ? { buildDir } : {}) }),
-        jsWorkerOptions(passthrough, { UPSTREAM_URL: up.url }, { name: "passthrough", routes: [`${PASS_HOST}/*`] }),
-        jsWorkerOptions(passthrough, { UPSTREAM_URL: up.url, LOG_LINE: "true" }, { name: "passthrough-log", routes: [`${PASS_LOG_HOST}/*`] }),
+        jsWorkerOptions(passthrough, { UPSTREAM_URL: up.url }, { name: "passthrough", routes: [`${PASS_HOST}/*`], compatibilityFlags }),
+        jsWorkerOptions(passthrough, { UPSTREAM_URL: up.url, LOG_LINE: "true" }, { name: "passthrough-log", routes: [`${PASS_LOG_HOST}/*`], compatibilityFlags }),
         jsWorkerOptions(
           passthrough,
           { UPSTREAM_URL: up.url, LOG_LINE: "true", EDITS: "true", DEADLINE: "true" },
-          { name: "passthrough-work", routes: [`${PASS_WORK_HOST}/*`] },
+          { name: "passthrough-work", routes: [`${PASS_WORK_HOST}/*`], compatibilityFlags },
         ),
         jsWorkerOptions(
           fs.readFileSync(path.join(here, "verify.js"), "utf8"),
           { JWK_ES256: JSON.stringify(jwks().keys[0]), HS256_SECRET: SECRET, ISSUER: `${up.url}/auth/v1`, AUDIENCE: "authenticated" },
-          { name: "verify-js", routes: [`${VERIFY_HOST}/*`] },
+          { name: "verify-js", routes: [`${VERIFY_HOST}/*`], compatibilityFlags },
         ),
       ],
       { keepLogs: false, ...shared },

@@ -24,7 +24,8 @@ export const buildDir = path.join(repoRoot, "build");
 
 const FALLBACK_COMPAT_DATE = "2025-09-01";
 
-function compatFromWranglerToml() {
+/** The router's compatibility date and flags, from wrangler.toml. */
+export function compatFromWranglerToml() {
   try {
     const toml = fs.readFileSync(path.join(repoRoot, "wrangler.toml"), "utf8");
     const date = /^\s*compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];

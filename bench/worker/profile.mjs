@@ -6,6 +6,7 @@
 //   PROFILE_SCENARIO=b|c-new|c-repeat|a|a-work|verify-es256|verify-hs256 PROFILE_REQUESTS=3000 \
 //     node --experimental-websocket bench/worker/profile.mjs
 //
+// PROFILE_DUMP=/tmp/x.cpuprofile also writes the raw profile (opens in Chrome DevTools).
 // A profiling build keeps the wasm name section (no strip, no wasm-opt), so figures are relative:
 // they show which functions dominate, not what the release build costs.
 

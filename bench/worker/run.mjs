@@ -9,6 +9,8 @@
 //   (a') the same Worker writing one JSON log line per request, as the router does (a reference)
 //   (a'') the same Worker also editing the upstream headers and arming the upstream deadline: the
 //        router's per-request runtime work done in JS (a reference)
+//   (a''') (a'') after a whole ES256 verification in JS, a new token each request: what (c) with a
+//        new token costs in JS without any routing decision (a reference)
 //   (b) the router, cached tenant, HS256 user token
 //   (c) the router, ES256 user token: a new token for every request, and one repeated token
 //   then the CPU cost of one ES256 / HS256 verification inside workerd: POST /__router/bench/verify?n=N
@@ -22,7 +24,7 @@ import path from "node:path";
 import http from "node:http";
 import zlib from "node:zlib";
 import { routerBuilt, buildDir } from "../../tests/support/router.mjs";
-import { startBenchStack, load as loadAt, interleaved, request as get, HOST, PASS_HOST, PASS_LOG_HOST, PASS_WORK_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
+import { startBenchStack, load as loadAt, interleaved, request as get, HOST, PASS_HOST, PASS_LOG_HOST, PASS_WORK_HOST, PASS_VERIFY_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
 
 // Scenarios are interleaved in short rounds and all rounds summed: this machine's speed drifts over
 // seconds (a shared VM), and with rounds of 1,000 two scenarios doing the same work, (b) and (c)
@@ -86,8 +88,11 @@ async function main() {
     const hs = stack.hs256();
     const es = stack.es256();
     // Pre-mint the fresh ES256 tokens so minting does not count against the router.
-    const fresh = Array.from({ length: (REQUESTS + WARMUP) * ROUNDS }, (_, i) => stack.es256({ jti: `t${i}`, session_id: `s${i}` }));
+    const mint = (tag) => Array.from({ length: (REQUESTS + WARMUP) * ROUNDS }, (_, i) => stack.es256({ jti: `${tag}${i}`, session_id: `s${i}` }));
+    const fresh = mint("t");
+    const freshJs = mint("j");
     let freshIdx = 0;
+    let freshJsIdx = 0;
 
     const p = PATH;
     console.log(`tenant-router benchmark: ${ROUNDS} interleaved rounds of ${REQUESTS} requests per scenario (+${WARMUP} warm-up each; all rounds summed), concurrency ${CONCURRENCY}, node:http keep-alive, 127.0.0.1, one workerd`);
@@ -97,6 +102,7 @@ async function main() {
       ["(a) pass-through JS Worker", PASS_HOST, () => ({ authorization: `Bearer ${hs}` })],
       ["(a') pass-through JS Worker + one log line", PASS_LOG_HOST, () => ({ authorization: `Bearer ${hs}` })],
       ["(a'') JS Worker, the router's runtime work", PASS_WORK_HOST, () => ({ authorization: `Bearer ${hs}` })],
+      ["(a''') the same + JS ES256 verify, new token", PASS_VERIFY_HOST, () => ({ authorization: `Bearer ${freshJs[freshJsIdx++ % freshJs.length]}` })],
       ["(b) router, cached tenant, HS256", HOST, () => ({ authorization: `Bearer ${hs}` })],
       ["(c) router, ES256, new token each request", HOST, () => ({ authorization: `Bearer ${fresh[freshIdx++ % fresh.length]}` })],
       ["(c) router, ES256, repeated token", HOST, () => ({ authorization: `Bearer ${es}` })],
@@ -107,7 +113,7 @@ async function main() {
       const rps = results[i].rounds.map((x) => x.rps).sort((x, y) => x - y);
       console.log(`${"".padEnd(44)} ${rps.length} rounds: min ${fmt(rps[0])}, median ${fmt(rps[Math.floor(rps.length / 2)])}, max ${fmt(rps[rps.length - 1])} req/s`);
     }
-    const [a, aLog, aWork, b, c1, c2] = results.map((r) => r.total);
+    const [a, aLog, aWork, aVerify, b, c1, c2] = results.map((r) => r.total);
     console.log("");
     console.log(`verification CPU inside workerd (n=${VERIFY_N}, median of ${VERIFY_REPS}, (t(n=N) - t(n=0)) / N):`);
     const rEs = await perVerify(base, HOST, "/__router/bench/verify", es);
@@ -130,6 +136,8 @@ async function main() {
     console.log(`  (b)/(a') throughput, both logging  ${fmt(b.rps / aLog.rps, 2)}×   [(reference)]`);
     console.log(`  (a'')/(a) the router's runtime work ${fmt(aWork.rps / a.rps, 2)}×   [(reference): headers, deadline, log in JS]`);
     console.log(`  (b)/(a'') throughput, same work    ${fmt(b.rps / aWork.rps, 2)}×   [(reference): the cost of Rust/wasm]`);
+    console.log(`  (a''')/(a) JS floor of (c) new tok. ${fmt(aVerify.rps / a.rps, 2)}×   [(reference): runtime work + ES256 verify in JS]`);
+    console.log(`  (c)/(a''') new token, same work    ${fmt(c1.rps / aVerify.rps, 2)}×   [(reference)]`);
     console.log(`  ES256 verify Rust/JS, whole token  ${fmt(rEs.us / jEs.us, 2)}×   [≤ 1.0×]`);
     console.log(`  ES256 verify Rust/JS sig. only     ${fmt(rEs.us / sEs.us, 2)}×   [(reference)]`);
     console.log(`  HS256 verify Rust/JS, whole token  ${fmt(rHs.us / jHs.us, 2)}×   [(no target)]`);

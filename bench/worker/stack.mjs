@@ -18,6 +18,7 @@ export const HOST = "acme.app.example"; // the router (route *.app.example/*)
 export const PASS_HOST = "pass.bench"; // (a), route pass.bench/*
 export const PASS_LOG_HOST = "pass-log.bench"; // (a') the same, plus one JSON log line per request
 export const PASS_WORK_HOST = "pass-work.bench"; // (a'') plus header edits and the deadline timer
+export const PASS_VERIFY_HOST = "pass-verify.bench"; // (a''') plus a whole JWT verification in JS
 export const VERIFY_HOST = "verify.bench"; // JS WebCrypto loop, route verify.bench/*
 export const PATH = "/rest/v1/contacts?select=id,name&limit=10";
 
@@ -59,6 +60,7 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
   // The JS references run with the router's compatibility flags (wrangler.toml), so the same
   // runtime work costs the same in both.
   const { flags: compatibilityFlags } = compatFromWranglerToml();
+  const verifyVars = { JWK_ES256: JSON.stringify(jwks().keys[0]), HS256_SECRET: SECRET, ISSUER: `${up.url}/auth/v1`, AUDIENCE: "authenticated" };
   let wd;
   try {
     wd = await startWorkers(
@@ -71,9 +73,18 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
           { UPSTREAM_URL: up.url, LOG_LINE: "true", EDITS: "true", DEADLINE: "true" },
           { name: "passthrough-work", routes: [`${PASS_WORK_HOST}/*`], compatibilityFlags },
         ),
+        {
+          name: "passthrough-verify",
+          modules: ["passthrough-verify.js", "passthrough.js", "verify.js"].map((f) => ({ type: "ESModule", path: path.join(here, f) })),
+          modulesRoot: here,
+          compatibilityDate: compatFromWranglerToml().date,
+          compatibilityFlags,
+          bindings: { UPSTREAM_URL: up.url, LOG_LINE: "true", EDITS: "true", DEADLINE: "true", ...verifyVars },
+          routes: [`${PASS_VERIFY_HOST}/*`],
+        },
         jsWorkerOptions(
           fs.readFileSync(path.join(here, "verify.js"), "utf8"),
-          { JWK_ES256: JSON.stringify(jwks().keys[0]), HS256_SECRET: SECRET, ISSUER: `${up.url}/auth/v1`, AUDIENCE: "authenticated" },
+          verifyVars,
           { name: "verify-js", routes: [`${VERIFY_HOST}/*`], compatibilityFlags },
         ),
       ],

@@ -35,6 +35,10 @@ impl<T> Slots<T> {
         Some(value)
     }
 
+    pub fn get_mut(&mut self, key: u32) -> Option<&mut T> {
+        self.entries.get_mut(key as usize)?.as_mut()
+    }
+
     /// Takes out every value `abandoned` says will never be taken; returns how many.
     pub fn remove_where(&mut self, abandoned: impl Fn(&T) -> bool) -> usize {
         let mut removed = 0;
@@ -72,6 +76,16 @@ mod tests {
         assert_eq!(s.take(a), Some("a"));
         assert_eq!(s.take(99), None);
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn a_parked_value_can_be_changed_in_place_until_taken() {
+        let mut s = Slots::default();
+        let k = s.insert(1);
+        *s.get_mut(k).unwrap() += 1;
+        assert_eq!(s.take(k), Some(2));
+        assert_eq!(s.get_mut(k), None);
+        assert_eq!(s.get_mut(99), None);
     }
 
     #[test]

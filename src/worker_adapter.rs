@@ -15,7 +15,6 @@ use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use worker::{ByteStream, Context, Env};
 
 use crate::auth::crypto::SignatureVerifier;
@@ -202,7 +201,7 @@ impl WebCryptoVerifier {
             .subtle()?
             .import_key_with_object("jwk", &jwk, &params, false, &usages)
             .map_err(js_err)?;
-        let imported: web_sys::CryptoKey = JsFuture::from(promise)
+        let imported: web_sys::CryptoKey = Awaited::new(&promise)
             .await
             .map_err(js_err)?
             .unchecked_into();
@@ -230,7 +229,7 @@ impl SignatureVerifier for WebCryptoVerifier {
                     message,
                 )
                 .map_err(js_err)?;
-            Ok(JsFuture::from(promise)
+            Ok(Awaited::new(&promise)
                 .await
                 .map_err(js_err)?
                 .as_bool()
@@ -495,6 +494,123 @@ thread_local! {
         .unchecked_into();
 }
 
+/// A promise awaited by Rust code: its outcome, once settled, and the task to wake.
+struct AwaitSlot {
+    /// Told apart from a later slot under the same key, should this one be dropped unsettled.
+    generation: u32,
+    outcome: Option<Result<JsValue, JsValue>>,
+    waker: Option<Waker>,
+}
+
+thread_local! {
+    static AWAITING: RefCell<Slots<AwaitSlot>> = RefCell::new(Slots::default());
+    static AWAIT_GENERATION: Cell<u32> = const { Cell::new(0) };
+    /// `(key, generation, value) => ..` for fulfilment and for rejection, made once per isolate.
+    static ON_AWAITED: (Callback, Callback) = (
+        Closure::<dyn FnMut(u32, u32, JsValue) -> JsValue>::new(|key, generation, value| {
+            awaited(key, generation, Ok(value))
+        })
+        .into_js_value()
+        .unchecked_into(),
+        Closure::<dyn FnMut(u32, u32, JsValue) -> JsValue>::new(|key, generation, error| {
+            awaited(key, generation, Err(error))
+        })
+        .into_js_value()
+        .unchecked_into(),
+    );
+}
+
+/// A promise as a future, settled through the per-isolate callbacks above bound to a slot key.
+/// `JsFuture` makes two wasm-bindgen closures per await, each registered with a
+/// `FinalizationRegistry`; on the ES256 path (two awaits per new token) that was most of the cost
+/// of the Rust side of a verification.
+struct Awaited {
+    key: u32,
+    generation: u32,
+}
+
+impl Awaited {
+    fn new(promise: &js_sys::Promise) -> Self {
+        let generation = AWAIT_GENERATION.with(|g| {
+            let next = g.get().wrapping_add(1);
+            g.set(next);
+            next
+        });
+        let key = AWAITING.with(|slots| {
+            slots.borrow_mut().insert(AwaitSlot {
+                generation,
+                outcome: None,
+                waker: None,
+            })
+        });
+        ON_AWAITED.with(|(on_ok, on_err)| {
+            // Both outcomes are handled, so the promise `then` returns never rejects: not kept.
+            let _ = promise.unchecked_ref::<Thenable>().then_both(
+                &on_ok.bind_key_generation(&JsValue::NULL, key, generation),
+                &on_err.bind_key_generation(&JsValue::NULL, key, generation),
+            );
+        });
+        Self { key, generation }
+    }
+}
+
+impl Future for Awaited {
+    type Output = Result<JsValue, JsValue>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        AWAITING.with(|slots| {
+            let mut slots = slots.borrow_mut();
+            let Some(slot) = slots
+                .get_mut(self.key)
+                .filter(|s| s.generation == self.generation)
+            else {
+                return Poll::Ready(Err(JsValue::from_str("awaited promise lost")));
+            };
+            match slot.outcome.take() {
+                Some(outcome) => {
+                    slots.take(self.key);
+                    Poll::Ready(outcome)
+                }
+                None => {
+                    slot.waker = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+    }
+}
+
+impl Drop for Awaited {
+    /// A future dropped before its promise settled frees its slot; the late callback then finds
+    /// another generation (or nothing) under the key and does nothing.
+    fn drop(&mut self) {
+        AWAITING.with(|slots| {
+            let mut slots = slots.borrow_mut();
+            if slots
+                .get_mut(self.key)
+                .is_some_and(|s| s.generation == self.generation)
+            {
+                slots.take(self.key);
+            }
+        });
+    }
+}
+
+/// The awaited promise under `key` settled: keep the outcome and wake its task.
+fn awaited(key: u32, generation: u32, outcome: Result<JsValue, JsValue>) -> JsValue {
+    let waker = AWAITING.with(|slots| {
+        let mut slots = slots.borrow_mut();
+        let slot = slots.get_mut(key).filter(|s| s.generation == generation)?;
+        slot.outcome = Some(outcome);
+        slot.waker.take()
+    });
+    // Woken after the table is released: the wake may poll the future, which borrows it.
+    if let Some(w) = waker {
+        w.wake();
+    }
+    JsValue::UNDEFINED
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// A promise, for `then` with two plain functions (js-sys's `then` wants closures).
@@ -508,6 +624,13 @@ extern "C" {
     type Callback;
     #[wasm_bindgen(method, js_name = bind)]
     fn bind_key(this: &Callback, this_arg: &JsValue, key: u32) -> Callback;
+    #[wasm_bindgen(method, js_name = bind)]
+    fn bind_key_generation(
+        this: &Callback,
+        this_arg: &JsValue,
+        key: u32,
+        generation: u32,
+    ) -> Callback;
 }
 
 fn abort_caller() -> Option<js_sys::Function> {

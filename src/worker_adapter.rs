@@ -4,7 +4,6 @@
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context as TaskContext, Poll, Waker};
@@ -28,6 +27,9 @@ use crate::pipeline::{
 use crate::proxy::headers::{header_edits, HeaderEdit};
 use crate::runtime::Runtime;
 use crate::slots::Slots;
+
+mod tasks;
+use tasks::Awaited;
 
 struct JsRuntime;
 
@@ -494,123 +496,6 @@ thread_local! {
         .unchecked_into();
 }
 
-/// A promise awaited by Rust code: its outcome, once settled, and the task to wake.
-struct AwaitSlot {
-    /// Told apart from a later slot under the same key, should this one be dropped unsettled.
-    generation: u32,
-    outcome: Option<Result<JsValue, JsValue>>,
-    waker: Option<Waker>,
-}
-
-thread_local! {
-    static AWAITING: RefCell<Slots<AwaitSlot>> = RefCell::new(Slots::default());
-    static AWAIT_GENERATION: Cell<u32> = const { Cell::new(0) };
-    /// `(key, generation, value) => ..` for fulfilment and for rejection, made once per isolate.
-    static ON_AWAITED: (Callback, Callback) = (
-        Closure::<dyn FnMut(u32, u32, JsValue) -> JsValue>::new(|key, generation, value| {
-            awaited(key, generation, Ok(value))
-        })
-        .into_js_value()
-        .unchecked_into(),
-        Closure::<dyn FnMut(u32, u32, JsValue) -> JsValue>::new(|key, generation, error| {
-            awaited(key, generation, Err(error))
-        })
-        .into_js_value()
-        .unchecked_into(),
-    );
-}
-
-/// A promise as a future, settled through the per-isolate callbacks above bound to a slot key.
-/// `JsFuture` makes two wasm-bindgen closures per await, each registered with a
-/// `FinalizationRegistry`; on the ES256 path (two awaits per new token) that was most of the cost
-/// of the Rust side of a verification.
-struct Awaited {
-    key: u32,
-    generation: u32,
-}
-
-impl Awaited {
-    fn new(promise: &js_sys::Promise) -> Self {
-        let generation = AWAIT_GENERATION.with(|g| {
-            let next = g.get().wrapping_add(1);
-            g.set(next);
-            next
-        });
-        let key = AWAITING.with(|slots| {
-            slots.borrow_mut().insert(AwaitSlot {
-                generation,
-                outcome: None,
-                waker: None,
-            })
-        });
-        ON_AWAITED.with(|(on_ok, on_err)| {
-            // Both outcomes are handled, so the promise `then` returns never rejects: not kept.
-            let _ = promise.unchecked_ref::<Thenable>().then_both(
-                &on_ok.bind_key_generation(&JsValue::NULL, key, generation),
-                &on_err.bind_key_generation(&JsValue::NULL, key, generation),
-            );
-        });
-        Self { key, generation }
-    }
-}
-
-impl Future for Awaited {
-    type Output = Result<JsValue, JsValue>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        AWAITING.with(|slots| {
-            let mut slots = slots.borrow_mut();
-            let Some(slot) = slots
-                .get_mut(self.key)
-                .filter(|s| s.generation == self.generation)
-            else {
-                return Poll::Ready(Err(JsValue::from_str("awaited promise lost")));
-            };
-            match slot.outcome.take() {
-                Some(outcome) => {
-                    slots.take(self.key);
-                    Poll::Ready(outcome)
-                }
-                None => {
-                    slot.waker = Some(cx.waker().clone());
-                    Poll::Pending
-                }
-            }
-        })
-    }
-}
-
-impl Drop for Awaited {
-    /// A future dropped before its promise settled frees its slot; the late callback then finds
-    /// another generation (or nothing) under the key and does nothing.
-    fn drop(&mut self) {
-        AWAITING.with(|slots| {
-            let mut slots = slots.borrow_mut();
-            if slots
-                .get_mut(self.key)
-                .is_some_and(|s| s.generation == self.generation)
-            {
-                slots.take(self.key);
-            }
-        });
-    }
-}
-
-/// The awaited promise under `key` settled: keep the outcome and wake its task.
-fn awaited(key: u32, generation: u32, outcome: Result<JsValue, JsValue>) -> JsValue {
-    let waker = AWAITING.with(|slots| {
-        let mut slots = slots.borrow_mut();
-        let slot = slots.get_mut(key).filter(|s| s.generation == generation)?;
-        slot.outcome = Some(outcome);
-        slot.waker.take()
-    });
-    // Woken after the table is released: the wake may poll the future, which borrows it.
-    if let Some(w) = waker {
-        w.wake();
-    }
-    JsValue::UNDEFINED
-}
-
 #[wasm_bindgen]
 extern "C" {
     /// A promise, for `then` with two plain functions (js-sys's `then` wants closures).
@@ -811,13 +696,14 @@ fn respond(
 /// trips), called by `src/entry.mjs`. The core's phases are polled once right here: with the
 /// tenant and the token already cached nothing in them waits, so the common request goes from
 /// workerd to the upstream fetch in one synchronous call. Only when a phase does wait (a directory
-/// lookup, the JWKS, WebCrypto, a sign-up body) does the request continue on wasm-bindgen's executor.
+/// lookup, the JWKS, WebCrypto, a sign-up body) does the request become a task ([`tasks::spawn`]).
 #[wasm_bindgen(js_name = handleFetch)]
 pub fn fetch(
     req: web_sys::Request,
     env: Env,
     wctx: worker::worker_sys::Context,
 ) -> js_sys::Promise {
+    let _rust = tasks::InRust::enter();
     let head_only = req.method().eq_ignore_ascii_case("HEAD");
     let early = |e: &RouterError, path: &str| {
         js_sys::Promise::resolve(
@@ -847,15 +733,15 @@ pub fn fetch(
     };
     let mut phases = Box::pin(phases);
     // A future may be polled with one waker and later another: a phase that waits here registers
-    // the no-op waker, and the executor's first poll below replaces it with a real one.
+    // the no-op waker, and the task's first poll (right away, in `spawn`) replaces it.
     let mut cx = TaskContext::from_waker(futures::task::noop_waker_ref());
     match phases.as_mut().poll(&mut cx) {
         Poll::Ready((handled, incoming, req)) => {
             respond(router, &req, &incoming.headers, handled, &wctx, head_only)
         }
-        Poll::Pending => wasm_bindgen_futures::future_to_promise(AssertUnwindSafe(async move {
+        Poll::Pending => tasks::spawn(Box::pin(async move {
             let (handled, incoming, req) = phases.await;
-            Ok(respond(router, &req, &incoming.headers, handled, &wctx, head_only).into())
+            respond(router, &req, &incoming.headers, handled, &wctx, head_only).into()
         })),
     }
 }

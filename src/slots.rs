@@ -1,11 +1,24 @@
-//! A table of values parked under small integer keys, reused once taken.
+//! A table of values parked under small keys, reused once taken.
 //!
-//! The adapter parks a request's state here while the runtime's `fetch` is in flight and hands
-//! the key to the promise callback, so the callback can be one function made per isolate instead
-//! of a new closure (and a new promise executor) per request.
+//! The adapter parks a request's state here while the runtime works for it (the upstream fetch, an
+//! awaited promise, a waiting task) and binds the key into a callback made once per isolate, so the
+//! callback needs no new closure per request. A key carries the generation of its entry: a callback
+//! that comes late, after its value was taken or dropped and the entry reused, finds nothing.
+
+/// Where a value is parked; stale once the value is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub index: u32,
+    pub generation: u32,
+}
+
+struct Entry<T> {
+    generation: u32,
+    value: Option<T>,
+}
 
 pub struct Slots<T> {
-    entries: Vec<Option<T>>,
+    entries: Vec<Entry<T>>,
     free: Vec<u32>,
 }
 
@@ -19,33 +32,50 @@ impl<T> Default for Slots<T> {
 }
 
 impl<T> Slots<T> {
-    pub fn insert(&mut self, value: T) -> u32 {
-        if let Some(key) = self.free.pop() {
-            self.entries[key as usize] = Some(value);
-            return key;
+    pub fn insert(&mut self, value: T) -> Key {
+        if let Some(index) = self.free.pop() {
+            let entry = &mut self.entries[index as usize];
+            entry.generation = entry.generation.wrapping_add(1);
+            entry.value = Some(value);
+            return Key {
+                index,
+                generation: entry.generation,
+            };
         }
-        self.entries.push(Some(value));
-        (self.entries.len() - 1) as u32
+        self.entries.push(Entry {
+            generation: 0,
+            value: Some(value),
+        });
+        Key {
+            index: (self.entries.len() - 1) as u32,
+            generation: 0,
+        }
+    }
+
+    fn entry(&mut self, key: Key) -> Option<&mut Entry<T>> {
+        self.entries
+            .get_mut(key.index as usize)
+            .filter(|e| e.generation == key.generation)
     }
 
     /// The value under `key`, once: a second take of the same key finds nothing.
-    pub fn take(&mut self, key: u32) -> Option<T> {
-        let value = self.entries.get_mut(key as usize)?.take()?;
-        self.free.push(key);
+    pub fn take(&mut self, key: Key) -> Option<T> {
+        let value = self.entry(key)?.value.take()?;
+        self.free.push(key.index);
         Some(value)
     }
 
-    pub fn get_mut(&mut self, key: u32) -> Option<&mut T> {
-        self.entries.get_mut(key as usize)?.as_mut()
+    pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {
+        self.entry(key)?.value.as_mut()
     }
 
     /// Takes out every value `abandoned` says will never be taken; returns how many.
     pub fn remove_where(&mut self, abandoned: impl Fn(&T) -> bool) -> usize {
         let mut removed = 0;
-        for (key, entry) in self.entries.iter_mut().enumerate() {
-            if entry.as_ref().is_some_and(&abandoned) {
-                *entry = None;
-                self.free.push(key as u32);
+        for (index, entry) in self.entries.iter_mut().enumerate() {
+            if entry.value.as_ref().is_some_and(&abandoned) {
+                entry.value = None;
+                self.free.push(index as u32);
                 removed += 1;
             }
         }
@@ -65,6 +95,11 @@ impl<T> Slots<T> {
 mod tests {
     use super::*;
 
+    const NOWHERE: Key = Key {
+        index: 99,
+        generation: 0,
+    };
+
     #[test]
     fn a_value_is_taken_once_under_its_own_key() {
         let mut s = Slots::default();
@@ -74,8 +109,20 @@ mod tests {
         assert_eq!(s.take(b), Some("b"));
         assert_eq!(s.take(b), None);
         assert_eq!(s.take(a), Some("a"));
-        assert_eq!(s.take(99), None);
+        assert_eq!(s.take(NOWHERE), None);
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn a_stale_key_finds_nothing_once_its_entry_is_reused() {
+        let mut s = Slots::default();
+        let old = s.insert("old");
+        assert_eq!(s.take(old), Some("old"));
+        let new = s.insert("new");
+        assert_eq!(new.index, old.index, "the entry is reused");
+        assert_eq!(s.get_mut(old), None);
+        assert_eq!(s.take(old), None);
+        assert_eq!(s.take(new), Some("new"));
     }
 
     #[test]
@@ -85,13 +132,13 @@ mod tests {
         *s.get_mut(k).unwrap() += 1;
         assert_eq!(s.take(k), Some(2));
         assert_eq!(s.get_mut(k), None);
-        assert_eq!(s.get_mut(99), None);
+        assert_eq!(s.get_mut(NOWHERE), None);
     }
 
     #[test]
     fn abandoned_values_are_removed_and_their_keys_reused() {
         let mut s = Slots::default();
-        let keys: Vec<u32> = (0..10).map(|i| s.insert(i)).collect();
+        let keys: Vec<Key> = (0..10).map(|i| s.insert(i)).collect();
         assert_eq!(s.remove_where(|v| v % 2 == 0), 5);
         assert_eq!(s.len(), 5);
         assert_eq!(s.take(keys[0]), None);
@@ -106,7 +153,7 @@ mod tests {
     fn keys_are_reused_so_the_table_stays_as_large_as_the_peak() {
         let mut s = Slots::default();
         for round in 0..1000 {
-            let keys: Vec<u32> = (0..16).map(|i| s.insert(round * 16 + i)).collect();
+            let keys: Vec<Key> = (0..16).map(|i| s.insert(round * 16 + i)).collect();
             for k in keys {
                 assert!(s.take(k).is_some());
             }

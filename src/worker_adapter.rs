@@ -1,12 +1,11 @@
 //! The thin edge: converts workerd's request into the core's [`Incoming`], performs the fetch the
 //! core decided on, and converts the answer back. No routing rule lives here.
 
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context as TaskContext, Poll, Waker};
+use std::task::{Context as TaskContext, Poll};
 
 use futures::future::LocalBoxFuture;
 use futures::StreamExt;
@@ -26,7 +25,7 @@ use crate::pipeline::{
 };
 use crate::proxy::headers::{header_edits, HeaderEdit};
 use crate::runtime::Runtime;
-use crate::slots::Slots;
+use crate::slots::{Key, Slots};
 
 mod tasks;
 use tasks::Awaited;
@@ -38,78 +37,7 @@ impl Runtime for JsRuntime {
         js_sys::Date::now() as u64
     }
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
-        Box::pin(Sleep::new(ms))
-    }
-}
-
-#[derive(Default)]
-struct SleepState {
-    done: Cell<bool>,
-    waker: RefCell<Option<Waker>>,
-}
-
-/// A timer future that wakes whichever task polled it last. `worker::Delay` keeps the waker of its
-/// first poll only, and the fetch handler's first poll uses a no-op waker: a request waiting on a
-/// `Delay` started there was never woken again (workerd cancelled it as hung).
-struct Sleep {
-    ms: u64,
-    state: Rc<SleepState>,
-    timer: Option<i32>,
-    /// Kept with the future, not leaked: dropping it after the timer is cleared is safe.
-    fire: Option<Closure<dyn FnMut()>>,
-}
-
-impl Sleep {
-    fn new(ms: u64) -> Self {
-        Self {
-            ms,
-            state: Rc::default(),
-            timer: None,
-            fire: None,
-        }
-    }
-}
-
-impl Future for Sleep {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
-        if self.state.done.get() {
-            return Poll::Ready(());
-        }
-        *self.state.waker.borrow_mut() = Some(cx.waker().clone());
-        if self.timer.is_none() {
-            let state = self.state.clone();
-            let fire: Closure<dyn FnMut()> = Closure::once(move || {
-                state.done.set(true);
-                // Taken out first: the wake may poll this future again, which borrows the slot.
-                let waker = state.waker.borrow_mut().take();
-                if let Some(w) = waker {
-                    w.wake();
-                }
-            });
-            let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-            let ms = i32::try_from(self.ms).unwrap_or(i32::MAX);
-            match global.set_timeout_with_callback_and_timeout_and_arguments_0(
-                fire.as_ref().unchecked_ref(),
-                ms,
-            ) {
-                Ok(id) => self.timer = Some(id),
-                // No timer means no wake-up: finish now rather than hang the request.
-                Err(_) => return Poll::Ready(()),
-            }
-            self.fire = Some(fire);
-        }
-        Poll::Pending
-    }
-}
-
-impl Drop for Sleep {
-    fn drop(&mut self) {
-        if let (Some(id), false) = (self.timer, self.state.done.get()) {
-            let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-            global.clear_timeout_with_handle(id);
-        }
+        Box::pin(tasks::Sleep::new(ms))
     }
 }
 
@@ -447,7 +375,7 @@ fn start_forward(
     let controller =
         web_sys::AbortController::new().map_err(|e| RouterError::UpstreamUnreachable(js_err(e)))?;
     init.set_signal(Some(&controller.signal()));
-    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let global = global_scope();
     // The runtime's own timer aborts the fetch: no Rust closure and no second future per request.
     let timeout_arg = i32::try_from(f.timeout_ms).unwrap_or(i32::MAX);
     let timer = ABORT_CALLER
@@ -477,14 +405,14 @@ thread_local! {
     static ABORT_CALLER: Option<js_sys::Function> = abort_caller();
     /// Requests whose upstream fetch is in flight, keyed by the number bound into the callbacks.
     static IN_FLIGHT: RefCell<Slots<InFlight>> = RefCell::new(Slots::default());
-    /// `(key, responseOrError) => ..`, made once per isolate: each request binds its key to it and
+    /// `(index, generation, responseOrError) => ..`, made once per isolate: each request binds its key to it and
     /// hands it to `then` for both outcomes, where a closure per request (what awaiting a `JsFuture`
     /// makes) costs two wasm-bindgen closures and a trip through the task queue. `fetch` fulfils
     /// with a `Response` and rejects with an error, never with a `Response`, so the value says which.
     static SETTLE: Callback =
-        Closure::<dyn FnMut(u32, JsValue) -> JsValue>::new(|key, answer: JsValue| {
+        Closure::<dyn FnMut(u32, u32, JsValue) -> JsValue>::new(|index, generation, answer: JsValue| {
             settle(
-                key,
+                Key { index, generation },
                 if answer.is_instance_of::<web_sys::Response>() {
                     Ok(answer)
                 } else {
@@ -504,18 +432,20 @@ extern "C" {
     #[wasm_bindgen(method, js_name = then)]
     fn then_both(this: &Thenable, on_ok: &Callback, on_err: &Callback) -> js_sys::Promise;
 
-    /// A settle callback, for `bind` with a request key.
+    /// A callback made once per isolate, taking a slot key first: see [`bound`].
     #[wasm_bindgen(js_name = Function)]
     type Callback;
     #[wasm_bindgen(method, js_name = bind)]
-    fn bind_key(this: &Callback, this_arg: &JsValue, key: u32) -> Callback;
-    #[wasm_bindgen(method, js_name = bind)]
-    fn bind_key_generation(
-        this: &Callback,
-        this_arg: &JsValue,
-        key: u32,
-        generation: u32,
-    ) -> Callback;
+    fn bind_key(this: &Callback, this_arg: &JsValue, index: u32, generation: u32) -> Callback;
+}
+
+/// `callback` with the slot `key` bound in as its first arguments.
+fn bound(callback: &Callback, key: Key) -> Callback {
+    callback.bind_key(&JsValue::NULL, key.index, key.generation)
+}
+
+fn global_scope() -> web_sys::WorkerGlobalScope {
+    js_sys::global().unchecked_into()
 }
 
 fn abort_caller() -> Option<js_sys::Function> {
@@ -625,12 +555,12 @@ fn sweep_abandoned(slots: &mut Slots<InFlight>, now_ms: u64) {
 }
 
 /// The promise callbacks' body: the request parked under `key` meets the runtime's answer.
-fn settle(key: u32, answer: Result<JsValue, JsValue>) -> JsValue {
+fn settle(key: Key, answer: Result<JsValue, JsValue>) -> JsValue {
     let Some(mut f) = IN_FLIGHT.with(|slots| slots.borrow_mut().take(key)) else {
         return runtime_failure(JsValue::from_str("no request parked under this key"));
     };
     // Only the wait for headers is bounded: once they are in, the body streams as long as it takes.
-    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let global = global_scope();
     global.clear_timeout_with_handle(f.timer);
     let upstream = match answer {
         Ok(resp) => Ok(resp.unchecked_into::<web_sys::Response>()),
@@ -680,10 +610,10 @@ fn respond(
                     })
                 });
                 return SETTLE.with(|on_settle| {
-                    let bound = on_settle.bind_key(&JsValue::NULL, key);
+                    let on_settle = bound(on_settle, key);
                     promise
                         .unchecked_ref::<Thenable>()
-                        .then_both(&bound, &bound)
+                        .then_both(&on_settle, &on_settle)
                 });
             }
             Err(e) => Outcome::Upstream(Err(e)),

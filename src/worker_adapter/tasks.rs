@@ -1,8 +1,9 @@
-//! Futures driven by JS promises, without wasm-bindgen-futures' per-await closures and per-task
-//! promise executor: [`Awaited`] (a promise as a future) and [`spawn`] (a request whose phases
-//! wait, run to completion). Both keep their state in slot tables and hand the runtime functions
-//! made once per isolate, bound to a slot key: a bound function is a plain JS object, where a
-//! wasm-bindgen closure is an allocation on both sides plus a `FinalizationRegistry` entry.
+//! Futures driven by JS promises and timers, without wasm-bindgen-futures' per-await closures and
+//! per-task promise executor: [`Awaited`] (a promise as a future), [`Sleep`] (a timer as one) and
+//! [`spawn`] (a request whose phases wait, run to completion). Their state sits in slot tables and
+//! the runtime gets functions made once per isolate, bound to a slot key: a bound function is a
+//! plain JS object, where a wasm-bindgen closure is an allocation on both sides plus a
+//! `FinalizationRegistry` entry.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -15,37 +16,27 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::{Callback, Thenable};
-use crate::slots::Slots;
+use super::{bound, global_scope, Callback, Thenable};
+use crate::slots::{Key, Slots};
 
-fn next_generation(counter: &'static std::thread::LocalKey<Cell<u32>>) -> u32 {
-    counter.with(|g| {
-        let next = g.get().wrapping_add(1);
-        g.set(next);
-        next
-    })
-}
-
-/// A promise awaited by Rust code: its outcome, once settled, and the task to wake.
+/// A promise (or timer) awaited by Rust code: its outcome, once settled, and the task to wake.
+#[derive(Default)]
 struct AwaitSlot {
-    /// Told apart from a later slot under the same key, should this one be dropped unsettled.
-    generation: u32,
     outcome: Option<Result<JsValue, JsValue>>,
     waker: Option<Waker>,
 }
 
 thread_local! {
     static AWAITING: RefCell<Slots<AwaitSlot>> = RefCell::new(Slots::default());
-    static AWAIT_GENERATION: Cell<u32> = const { Cell::new(0) };
-    /// `(key, generation, value) => ..` for fulfilment and for rejection, made once per isolate.
+    /// `(index, generation, value) => ..` for fulfilment and for rejection, made once per isolate.
     static ON_AWAITED: (Callback, Callback) = (
-        Closure::<dyn FnMut(u32, u32, JsValue) -> JsValue>::new(|key, generation, value| {
-            awaited(key, generation, Ok(value))
+        Closure::<dyn FnMut(u32, u32, JsValue) -> JsValue>::new(|index, generation, value| {
+            awaited(Key { index, generation }, Ok(value))
         })
         .into_js_value()
         .unchecked_into(),
-        Closure::<dyn FnMut(u32, u32, JsValue) -> JsValue>::new(|key, generation, error| {
-            awaited(key, generation, Err(error))
+        Closure::<dyn FnMut(u32, u32, JsValue) -> JsValue>::new(|index, generation, error| {
+            awaited(Key { index, generation }, Err(error))
         })
         .into_js_value()
         .unchecked_into(),
@@ -57,28 +48,26 @@ thread_local! {
 /// `FinalizationRegistry`; on the ES256 path (two awaits per new token) that was most of the cost
 /// of the Rust side of a verification.
 pub(super) struct Awaited {
-    key: u32,
-    generation: u32,
+    key: Key,
 }
 
 impl Awaited {
+    /// A slot nothing settles yet: `new` hands its callbacks to a promise, [`Sleep`] to a timer.
+    fn parked() -> Self {
+        Self {
+            key: AWAITING.with(|slots| slots.borrow_mut().insert(AwaitSlot::default())),
+        }
+    }
+
     pub(super) fn new(promise: &js_sys::Promise) -> Self {
-        let generation = next_generation(&AWAIT_GENERATION);
-        let key = AWAITING.with(|slots| {
-            slots.borrow_mut().insert(AwaitSlot {
-                generation,
-                outcome: None,
-                waker: None,
-            })
-        });
+        let this = Self::parked();
         ON_AWAITED.with(|(on_ok, on_err)| {
             // Both outcomes are handled, so the promise `then` returns never rejects: not kept.
-            let _ = promise.unchecked_ref::<Thenable>().then_both(
-                &on_ok.bind_key_generation(&JsValue::NULL, key, generation),
-                &on_err.bind_key_generation(&JsValue::NULL, key, generation),
-            );
+            let _ = promise
+                .unchecked_ref::<Thenable>()
+                .then_both(&bound(on_ok, this.key), &bound(on_err, this.key));
         });
-        Self { key, generation }
+        this
     }
 }
 
@@ -88,10 +77,7 @@ impl Future for Awaited {
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         AWAITING.with(|slots| {
             let mut slots = slots.borrow_mut();
-            let Some(slot) = slots
-                .get_mut(self.key)
-                .filter(|s| s.generation == self.generation)
-            else {
+            let Some(slot) = slots.get_mut(self.key) else {
                 return Poll::Ready(Err(JsValue::from_str("awaited promise lost")));
             };
             match slot.outcome.take() {
@@ -109,26 +95,18 @@ impl Future for Awaited {
 }
 
 impl Drop for Awaited {
-    /// A future dropped before its promise settled frees its slot; the late callback then finds
-    /// another generation (or nothing) under the key and does nothing.
+    /// A future dropped before its promise settled frees its slot; the late callback's key is
+    /// then stale and finds nothing.
     fn drop(&mut self) {
-        AWAITING.with(|slots| {
-            let mut slots = slots.borrow_mut();
-            if slots
-                .get_mut(self.key)
-                .is_some_and(|s| s.generation == self.generation)
-            {
-                slots.take(self.key);
-            }
-        });
+        AWAITING.with(|slots| slots.borrow_mut().take(self.key));
     }
 }
 
 /// The awaited promise under `key` settled: keep the outcome and wake its task.
-fn awaited(key: u32, generation: u32, outcome: Result<JsValue, JsValue>) -> JsValue {
+fn awaited(key: Key, outcome: Result<JsValue, JsValue>) -> JsValue {
     let waker = AWAITING.with(|slots| {
         let mut slots = slots.borrow_mut();
-        let slot = slots.get_mut(key).filter(|s| s.generation == generation)?;
+        let slot = slots.get_mut(key)?;
         slot.outcome = Some(outcome);
         slot.waker.take()
     });
@@ -139,9 +117,53 @@ fn awaited(key: u32, generation: u32, outcome: Result<JsValue, JsValue>) -> JsVa
     JsValue::UNDEFINED
 }
 
+/// A timer as a future: `setTimeout` calls the fulfil callback bound to an [`Awaited`] slot. It
+/// wakes whichever task polled it last; `worker::Delay` keeps the waker of its first poll only,
+/// and the fetch handler's first poll uses a no-op waker, so a request waiting on a `Delay` started
+/// there was never woken again (workerd cancelled it as hung).
+pub(super) struct Sleep {
+    awaited: Awaited,
+    timer: Option<i32>,
+}
+
+impl Sleep {
+    pub(super) fn new(ms: u64) -> Self {
+        let awaited = Awaited::parked();
+        let timer = ON_AWAITED.with(|(on_ok, _)| {
+            global_scope()
+                .set_timeout_with_callback_and_timeout_and_arguments_0(
+                    bound(on_ok, awaited.key).unchecked_ref(),
+                    i32::try_from(ms).unwrap_or(i32::MAX),
+                )
+                .ok()
+        });
+        Self { awaited, timer }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        // No timer means no wake-up: finish now rather than hang the request.
+        if self.timer.is_none() {
+            return Poll::Ready(());
+        }
+        Pin::new(&mut self.awaited).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for Sleep {
+    /// Clearing a timer that already fired does nothing, so no need to know whether it did.
+    fn drop(&mut self) {
+        if let Some(id) = self.timer {
+            global_scope().clear_timeout_with_handle(id);
+        }
+    }
+}
+
 /// A request whose phases wait: its future, parked while it waits, and how to answer workerd.
 struct Task {
-    generation: u32,
     /// `None` only while the task is being polled.
     future: Option<LocalBoxFuture<'static, JsValue>>,
     /// Resolves the promise `spawn` returned to workerd.
@@ -156,14 +178,13 @@ const TASK_ABANDONED_AFTER_MS: f64 = 10.0 * 60.0 * 1000.0;
 
 thread_local! {
     static TASKS: RefCell<Slots<Task>> = RefCell::new(Slots::default());
-    static TASK_GENERATION: Cell<u32> = const { Cell::new(0) };
     /// True while Rust code runs a task or the fetch handler: a wake then is deferred to a microtask
     /// rather than polling a task from inside another poll.
     static IN_RUST: Cell<bool> = const { Cell::new(false) };
-    /// `(key, generation) => ..`: polls the task, for `queueMicrotask`.
+    /// `(index, generation) => ..`: polls the task, for `queueMicrotask`.
     static RUN_TASK: Callback =
-        Closure::<dyn FnMut(u32, u32) -> JsValue>::new(|key, generation| {
-            run(key, generation);
+        Closure::<dyn FnMut(u32, u32) -> JsValue>::new(|index, generation| {
+            run(Key { index, generation });
             JsValue::UNDEFINED
         })
         .into_js_value()
@@ -183,10 +204,7 @@ extern "C" {
     fn queue_microtask(callback: &Callback);
 }
 
-struct TaskWaker {
-    key: u32,
-    generation: u32,
-}
+struct TaskWaker(Key);
 
 impl Wake for TaskWaker {
     fn wake(self: Arc<Self>) {
@@ -197,11 +215,9 @@ impl Wake for TaskWaker {
     /// away: no trip through the task queue. Woken from Rust, it runs in a microtask.
     fn wake_by_ref(self: &Arc<Self>) {
         if IN_RUST.get() {
-            RUN_TASK.with(|run| {
-                queue_microtask(&run.bind_key_generation(&JsValue::NULL, self.key, self.generation))
-            });
+            RUN_TASK.with(|run| queue_microtask(&bound(run, self.0)));
         } else {
-            run(self.key, self.generation);
+            run(self.0);
         }
     }
 }
@@ -226,7 +242,6 @@ impl Drop for InRust {
 pub(super) fn spawn(future: LocalBoxFuture<'static, JsValue>) -> js_sys::Promise {
     let resolvers = promise_with_resolvers();
     let now = js_sys::Date::now();
-    let generation = next_generation(&TASK_GENERATION);
     let key = TASKS.with(|tasks| {
         let mut tasks = tasks.borrow_mut();
         if tasks.len() >= TASK_SWEEP_AT {
@@ -234,29 +249,23 @@ pub(super) fn spawn(future: LocalBoxFuture<'static, JsValue>) -> js_sys::Promise
             tasks.remove_where(|t| now - t.started_ms > TASK_ABANDONED_AFTER_MS);
         }
         tasks.insert(Task {
-            generation,
             future: Some(future),
             resolve: resolvers.resolve(),
             started_ms: now,
         })
     });
-    run(key, generation);
+    run(key);
     resolvers.promise()
 }
 
-/// Polls the task under `key` once, if it is still that task and not already being polled.
-fn run(key: u32, generation: u32) {
-    let Some(mut future) = TASKS.with(|tasks| {
-        tasks
-            .borrow_mut()
-            .get_mut(key)
-            .filter(|t| t.generation == generation)
-            .and_then(|t| t.future.take())
-    }) else {
+/// Polls the task under `key` once, if it is still there and not already being polled.
+fn run(key: Key) {
+    let Some(mut future) = TASKS.with(|tasks| tasks.borrow_mut().get_mut(key)?.future.take())
+    else {
         return;
     };
     let _rust = InRust::enter();
-    let waker = Waker::from(Arc::new(TaskWaker { key, generation }));
+    let waker = Waker::from(Arc::new(TaskWaker(key)));
     let poll = future.as_mut().poll(&mut TaskContext::from_waker(&waker));
     // The table is borrowed again only after the poll: the poll may spawn or wake other tasks.
     let finished = TASKS.with(|tasks| {

@@ -59,7 +59,8 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
   const passthrough = fs.readFileSync(path.join(here, "passthrough.js"), "utf8");
   // The JS references run with the router's compatibility flags (wrangler.toml), so the same
   // runtime work costs the same in both.
-  const { flags: compatibilityFlags } = compatFromWranglerToml();
+  const compat = compatFromWranglerToml();
+  const compatibilityFlags = compat.flags;
   const verifyVars = { JWK_ES256: JSON.stringify(jwks().keys[0]), HS256_SECRET: SECRET, ISSUER: `${up.url}/auth/v1`, AUDIENCE: "authenticated" };
   let wd;
   try {
@@ -77,7 +78,7 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
           name: "passthrough-verify",
           modules: ["passthrough-verify.js", "passthrough.js", "verify.js"].map((f) => ({ type: "ESModule", path: path.join(here, f) })),
           modulesRoot: here,
-          compatibilityDate: compatFromWranglerToml().date,
+          compatibilityDate: compat.date,
           compatibilityFlags,
           bindings: { UPSTREAM_URL: up.url, LOG_LINE: "true", EDITS: "true", DEADLINE: "true", ...verifyVars },
           routes: [`${PASS_VERIFY_HOST}/*`],

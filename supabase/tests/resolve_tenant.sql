@@ -10,6 +10,7 @@ insert into public.tenants (id, slug, name, custom_domain, status, signup, brand
   ('a1a1a1a1-0000-4000-8000-000000000002', 'rt-globex', 'RT Globex', 'crm.rt-globex.test', 'suspended', 'invite_only',
    '{"primary_color": "#111111"}', 'eu-dedicated');
 
+select key as eu_key from tenancy.placement_keys where project = 'eu-dedicated' \gset
 select tests.as_anon();
 select is(public.resolve_tenant(p_slug => 'rt-acme')::jsonb,
   '{"id": "a1a1a1a1-0000-4000-8000-000000000001", "slug": "rt-acme", "name": "RT Acme", "status": "active",
@@ -17,10 +18,11 @@ select is(public.resolve_tenant(p_slug => 'rt-acme')::jsonb,
     "branding": {"logo_url": "https://example.com/a.svg", "primary_color": "#004AAD"}, "placement": null}'::jsonb,
   'anon resolves a slug to exactly the routing record');
 select is(public.resolve_tenant(p_domain => 'crm.rt-globex.test')::jsonb,
-  '{"id": "a1a1a1a1-0000-4000-8000-000000000002", "slug": "rt-globex", "name": "RT Globex", "status": "suspended",
+  ('{"id": "a1a1a1a1-0000-4000-8000-000000000002", "slug": "rt-globex", "name": "RT Globex", "status": "suspended",
     "custom_domain": "crm.rt-globex.test", "signup": "invite_only",
-    "branding": {"primary_color": "#111111"}, "placement": {"project": "eu-dedicated"}}'::jsonb,
-  'anon resolves a custom domain; suspended status and placement included');
+    "branding": {"primary_color": "#111111"},
+    "placement": {"key": "' || :'eu_key' || '"}}')::jsonb,
+  'anon resolves a custom domain; suspended status and the placement''s opaque key included');
 select set_eq($$select jsonb_object_keys(public.resolve_tenant('rt-acme')::jsonb)$$,
   array['id', 'slug', 'name', 'status', 'custom_domain', 'signup', 'branding', 'placement'],
   'the record has exactly the eight public keys');

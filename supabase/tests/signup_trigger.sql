@@ -68,18 +68,18 @@ select lives_ok(format($$select tests.create_user('full@open.test', %L)$$, jsonb
 select is(pg_temp.memberships((select id from auth.users where email = 'full@open.test')), '', 'full plan: no membership');
 delete from public.tenant_subscriptions where tenant_id = pg_temp.id('open');
 
--- ----- invitations: only once the address is confirmed ---------------------------------------------
+-- ----- invitations: never accepted by a trigger (invitation_acceptance.sql covers accepting) -------
 insert into public.tenant_invitations (tenant_id, email, role) values (pg_temp.id('closed'), 'invitee@x.test', 'admin');
 insert into ids select 'inv', tests.create_user('invitee@x.test', jsonb_build_object('tenant_id', pg_temp.id('closed')), false);
-select is(pg_temp.memberships(pg_temp.id('inv')), '', 'invited address, unconfirmed at sign-up: no membership yet');
+select is(pg_temp.memberships(pg_temp.id('inv')), '', 'invited address, unconfirmed at sign-up: no membership');
 select ok((select accepted_at is null from public.tenant_invitations where email = 'invitee@x.test'), 'invitation still pending before confirmation');
 update auth.users set email_confirmed_at = now() where id = pg_temp.id('inv');
-select is(pg_temp.memberships(pg_temp.id('inv')), 'signup-closed/admin', 'confirming the address turns the invitation into a membership with its role');
-select is((select accepted_by from public.tenant_invitations where email = 'invitee@x.test'), pg_temp.id('inv'), 'invitation consumed by that user');
+select is(pg_temp.memberships(pg_temp.id('inv')), '', 'confirming the address does not turn the invitation into a membership');
+select ok((select accepted_at is null from public.tenant_invitations where email = 'invitee@x.test'), 'invitation still pending after confirmation');
 
 insert into public.tenant_invitations (tenant_id, email, role) values (pg_temp.id('closed'), 'confirmed@x.test', 'member');
 insert into ids select 'conf', tests.create_user('confirmed@x.test');
-select is(pg_temp.memberships(pg_temp.id('conf')), 'signup-closed/member', 'invited address already confirmed at insert: membership at once');
+select is(pg_temp.memberships(pg_temp.id('conf')), '', 'invited address already confirmed at insert (auto-confirm): no membership');
 
 insert into public.tenant_invitations (tenant_id, email, role, expires_at) values (pg_temp.id('closed'), 'late@x.test', 'member', now() - interval '1 day');
 insert into ids select 'late', tests.create_user('late@x.test');
@@ -110,8 +110,8 @@ select ok(not exists (select 1 from public.tenant_members where user_id = pg_tem
 -- the trigger functions are not callable by API roles
 select ok(not has_function_privilege('authenticated', 'tenancy.handle_auth_user_created()', 'execute'),
   'authenticated cannot execute the sign-up trigger function');
-select ok(not has_function_privilege('anon', 'tenancy.accept_invitations(uuid, text)', 'execute'),
-  'anon cannot execute accept_invitations');
+select ok(not has_function_privilege('authenticated', 'tenancy.handle_auth_user_updated()', 'execute'),
+  'authenticated cannot execute the user-update trigger function');
 
 select * from finish();
 rollback;

@@ -1,0 +1,1 @@
+../../sql/011_invitation_acceptance.sql

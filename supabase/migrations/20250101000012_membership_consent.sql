@@ -1,0 +1,1 @@
+../../sql/012_membership_consent.sql

@@ -1,0 +1,1 @@
+../../sql/013_plan_limits_after_rls.sql

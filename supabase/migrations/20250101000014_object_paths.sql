@@ -1,0 +1,1 @@
+../../sql/014_object_paths.sql

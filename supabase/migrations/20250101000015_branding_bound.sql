@@ -1,0 +1,1 @@
+../../sql/015_branding_bound.sql

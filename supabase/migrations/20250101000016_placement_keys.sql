@@ -1,0 +1,1 @@
+../../sql/016_placement_keys.sql

@@ -1,0 +1,1 @@
+../../sql/017_upgrade_report.sql

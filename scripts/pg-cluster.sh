@@ -3,9 +3,12 @@
 #
 #   scripts/pg-cluster.sh start DIR          initdb in DIR, start on a free 127.0.0.1 port (unix socket in
 #                                            DIR, trust auth), write DIR/env, print the port
-#   scripts/pg-cluster.sh load DIR [--seed]  apply the Supabase stand-in, then sql/ in migration order
-#                                            (supabase/migrations/*.sql, symlinks into sql/), then
-#                                            optionally sql/seed.sql
+#   scripts/pg-cluster.sh load DIR [--seed] [--through VERSION]
+#                                            apply the Supabase stand-in, then sql/ in migration order
+#                                            (supabase/migrations/*.sql, symlinks into sql/) — all, or
+#                                            those up to VERSION — then optionally sql/seed.sql
+#   scripts/pg-cluster.sh migrate DIR --after VERSION
+#                                            apply the migrations newer than VERSION (an upgrade)
 #   scripts/pg-cluster.sh stop DIR           stop the cluster (DIR is left for the caller to remove)
 #
 # DIR/env holds `export PGHOST=… PGPORT=… PGUSER=… PGDATABASE=…` lines (plus DATABASE_URL) to source.
@@ -17,7 +20,7 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 die() { echo "pg-cluster: $*" >&2; exit 1; }
-usage() { die "usage: $0 start|load|stop DIR [--seed]"; }
+usage() { die "usage: $0 start DIR | load DIR [--seed] [--through V] | migrate DIR --after V | stop DIR"; }
 
 [ $# -ge 2 ] || usage
 cmd=$1
@@ -80,20 +83,46 @@ EOF
   echo "$port"
 }
 
-load() {
+psql_in() {
   [ -f "$dir/env" ] || die "$dir/env not found: start the cluster first"
   # shellcheck disable=SC1091
   . "$dir/env"
-  local psql=(psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc)
-  export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-  "${psql[@]}" -f "$ROOT/tests/support/supabase_standin.sql" >/dev/null
-  local f
+  PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc "$@"
+}
+
+# apply_migrations AFTER THROUGH: the migrations whose version (the file name's leading number) is
+# greater than AFTER and at most THROUGH, in order.
+apply_migrations() {
+  local after=$1 through=$2 f v
   for f in "$ROOT"/supabase/migrations/*.sql; do
-    "${psql[@]}" -f "$f" >/dev/null || die "migration failed: $f"
+    v=$(basename "$f"); v=${v%%_*}
+    if [ "$v" -gt "$after" ] && [ "$v" -le "$through" ]; then
+      psql_in -f "$f" >/dev/null || die "migration failed: $f"
+    fi
   done
-  if [ "${1:-}" = "--seed" ]; then
-    "${psql[@]}" -f "$ROOT/sql/seed.sql" >/dev/null || die "seed failed"
+}
+
+ALL=99999999999999
+load() {
+  local seed=0 through=$ALL
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --seed) seed=1 ;;
+      --through) through=${2:?--through needs a version}; shift ;;
+      *) usage ;;
+    esac
+    shift
+  done
+  psql_in -f "$ROOT/tests/support/supabase_standin.sql" >/dev/null
+  apply_migrations 0 "$through"
+  if [ "$seed" = 1 ]; then
+    psql_in -f "$ROOT/sql/seed.sql" >/dev/null || die "seed failed"
   fi
+}
+
+migrate() {
+  [ "${1:-}" = "--after" ] && [ -n "${2:-}" ] || usage
+  apply_migrations "$2" "$ALL"
 }
 
 stop() {
@@ -103,7 +132,8 @@ stop() {
 
 case $cmd in
   start) start ;;
-  load) shift 2; load "${1:-}" ;;
+  load) shift 2; load "$@" ;;
+  migrate) shift 2; migrate "$@" ;;
   stop) stop ;;
   *) usage ;;
 esac

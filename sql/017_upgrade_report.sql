@@ -13,18 +13,24 @@ set search_path = ''
 as $$
   -- 011: accepted by the old trigger on a mere confirmation (auto-confirm: no proof at all)
   select 'invitation accepted without a mailbox proof', i.tenant_id, i.email || ' -> user ' || i.accepted_by,
-         'confirm with the user; if in doubt remove the membership and invite again'
+         'confirm with the user; if in doubt remove the membership and reopen the invitation (accepted_at, accepted_by = null)'
   from public.tenant_invitations i
   where i.accepted_at is not null and i.proof_method is null
   union all
-  -- 012: a membership that neither an invitation nor an open sign-up explains (an admin's insert)
-  select 'membership not from an invitation or an open sign-up', m.tenant_id, 'user ' || m.user_id || ' (' || m.role || ')',
-         'confirm the platform added it; otherwise remove it'
+  -- 012: a membership a client inserted, or re-pointed at another user (audit_log, 003, records the
+  -- role that wrote it; the platform and Auth's triggers are not `authenticated`), without an
+  -- invitation the user accepted with a proof
+  select 'membership a client added or re-pointed', m.tenant_id, 'user ' || m.user_id || ' (' || m.role || ')',
+         'confirm the user agreed; otherwise remove the membership'
   from public.tenant_members m
-  join public.tenants t on t.id = m.tenant_id
-  left join auth.users u on u.id = m.user_id
-  where not exists (select 1 from public.tenant_invitations i where i.tenant_id = m.tenant_id and i.accepted_by = m.user_id)
-    and not (t.signup = 'open' and tenancy.to_uuid(u.raw_user_meta_data ->> 'tenant_id') = m.tenant_id)
+  where exists (
+      select 1 from public.audit_log a
+      where a.tenant_id = m.tenant_id and a.table_name = 'public.tenant_members' and a.actor_role = 'authenticated'
+        and a.new_data ->> 'user_id' = m.user_id::text
+        and (a.action = 'INSERT' or (a.action = 'UPDATE' and a.old_data ->> 'user_id' is distinct from a.new_data ->> 'user_id')))
+    and not exists (
+      select 1 from public.tenant_invitations i
+      where i.tenant_id = m.tenant_id and i.accepted_by = m.user_id and i.proof_method is not null)
   union all
   -- 014: object names and storage paths that climb out of their folder
   select 'unsafe tenant-files object name', tenancy.to_uuid(split_part(o.name, '/', 1)), o.name,

@@ -71,6 +71,8 @@ pub enum DirectorySource {
 pub struct Config {
     pub shared: Project,
     pub dedicated: HashMap<String, Project>,
+    /// A dedicated project's opaque placement key (`tenancy.placement_keys`) -> its name.
+    pub dedicated_keys: HashMap<String, String>,
     pub algorithms: Vec<JwtAlg>,
     pub audience: String,
     pub jwks_min_refresh_s: u64,
@@ -174,6 +176,9 @@ struct DedicatedProject {
     anon_key: String,
     #[serde(default)]
     jwt_secret: Option<String>,
+    /// The opaque key `resolve_tenant` gives tenants placed on this project (migration 016).
+    #[serde(default)]
+    key: Option<String>,
 }
 
 impl Config {
@@ -256,14 +261,23 @@ impl Config {
             }
         };
 
+        let mut dedicated_keys = HashMap::new();
         let dedicated = match non_empty(src, "DEDICATED_PROJECTS") {
             None => HashMap::new(),
             Some(s) => {
                 let raw: HashMap<String, DedicatedProject> = serde_json::from_str(&s)
-                    .map_err(|e| bad("DEDICATED_PROJECTS", format!("expected {{\"name\": {{\"url\", \"anon_key\", \"jwt_secret\"?}}}}: {e}")))?;
+                    .map_err(|e| bad("DEDICATED_PROJECTS", format!("expected {{\"name\": {{\"url\", \"anon_key\", \"jwt_secret\"?, \"key\"?}}}}: {e}")))?;
                 let mut out = HashMap::new();
                 for (name, p) in raw {
                     let url = base_url("DEDICATED_PROJECTS", &p.url)?;
+                    if let Some(key) = p.key.filter(|k| !k.is_empty()) {
+                        if let Some(other) = dedicated_keys.insert(key, name.clone()) {
+                            return Err(bad(
+                                "DEDICATED_PROJECTS",
+                                format!("projects {other:?} and {name:?} share one key"),
+                            ));
+                        }
+                    }
                     out.insert(
                         name.clone(),
                         Project {
@@ -301,6 +315,7 @@ impl Config {
                 issuer,
             },
             dedicated,
+            dedicated_keys,
             algorithms,
             audience,
             jwks_min_refresh_s: number(src, "JWKS_MIN_REFRESH_S", 60, 0, 86_400)?,
@@ -321,15 +336,20 @@ impl Config {
 
     /// The project a tenant's requests go to; an unknown placement is an operator error.
     pub fn project_for(&self, tenant: &TenantRecord) -> Result<&Project, RouterError> {
-        match &tenant.placement {
-            None => Ok(&self.shared),
-            Some(p) => self.dedicated.get(&p.project).ok_or_else(|| {
-                RouterError::PlacementUnavailable(format!(
-                    "project {:?} is not configured",
-                    p.project
-                ))
-            }),
-        }
+        let Some(p) = &tenant.placement else {
+            return Ok(&self.shared);
+        };
+        let name = match (&p.key, &p.project) {
+            (Some(key), _) => self.dedicated_keys.get(key),
+            (None, Some(project)) => Some(project),
+            (None, None) => None,
+        };
+        // The detail names neither key nor project: it reaches the client.
+        name.and_then(|n| self.dedicated.get(n)).ok_or_else(|| {
+            RouterError::PlacementUnavailable(
+                "the tenant's dedicated project is not configured (DEDICATED_PROJECTS)".into(),
+            )
+        })
     }
 }
 
@@ -454,6 +474,57 @@ pub(crate) mod tests {
         let p = c.project_for(&records[0]).unwrap();
         assert_eq!(p.issuer, "https://big.supabase.co/auth/v1");
         assert_eq!(p.name, "big");
+    }
+
+    #[test]
+    fn placement_key_selects_the_project_that_declares_it() {
+        let mut v = minimal();
+        v.insert(
+            "DEDICATED_PROJECTS".into(),
+            r#"{"big":{"url":"https://big.supabase.co","anon_key":"k2","key":"pk_big"},
+                "small":{"url":"https://small.supabase.co","anon_key":"k3","key":"pk_small"}}"#
+                .into(),
+        );
+        let c = Config::from_vars(&v).unwrap();
+        let placed = |placement: &str| -> TenantRecord {
+            serde_json::from_str(&format!(
+                r#"{{"id":"11111111-1111-4111-8111-111111111111","slug":"a","name":"A","status":"active","signup":"open","placement":{placement}}}"#
+            ))
+            .unwrap()
+        };
+        // New shape (migration 016), old shape (before it), and both: the key wins.
+        assert_eq!(
+            c.project_for(&placed(r#"{"key":"pk_small"}"#))
+                .unwrap()
+                .name,
+            "small"
+        );
+        assert_eq!(
+            c.project_for(&placed(r#"{"project":"big"}"#)).unwrap().name,
+            "big"
+        );
+        assert_eq!(
+            c.project_for(&placed(r#"{"key":"pk_small","project":"big"}"#))
+                .unwrap()
+                .name,
+            "small"
+        );
+        for unknown in [r#"{"key":"pk_gone"}"#, r#"{"key":"big"}"#, "{}"] {
+            let e = c.project_for(&placed(unknown)).unwrap_err();
+            assert_eq!(e.code(), "placement_unavailable", "{unknown}");
+        }
+    }
+
+    #[test]
+    fn two_dedicated_projects_cannot_share_a_key() {
+        let mut v = minimal();
+        v.insert(
+            "DEDICATED_PROJECTS".into(),
+            r#"{"a":{"url":"https://a.supabase.co","anon_key":"k","key":"pk_1"},
+                "b":{"url":"https://b.supabase.co","anon_key":"k","key":"pk_1"}}"#
+                .into(),
+        );
+        assert_eq!(err_var(Config::from_vars(&v)), "DEDICATED_PROJECTS");
     }
 
     #[test]

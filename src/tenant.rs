@@ -18,9 +18,16 @@ pub enum SignupPolicy {
     InviteOnly,
 }
 
+/// Where a placed tenant's project is. `resolve_tenant` publishes only the project's opaque `key`
+/// (migration 016, so that anyone asking learns no internal name); databases before 016 and static
+/// directories give its `project` name. Both are accepted, the key first: the router must keep working
+/// while the migration that changes the shape is applied after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placement {
-    pub project: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,8 +74,22 @@ mod tests {
         .unwrap();
         assert_eq!(r.signup, SignupPolicy::InviteOnly);
         assert_eq!(
-            r.placement.as_ref().map(|p| p.project.as_str()),
+            r.placement.as_ref().and_then(|p| p.project.as_deref()),
             Some("eu1")
+        );
+    }
+
+    #[test]
+    fn routing_record_parses_the_opaque_placement_key_of_migration_016() {
+        let r: TenantRecord = serde_json::from_str(
+            r#"{"id":"11111111-1111-4111-8111-111111111111","slug":"acme","name":"A",
+                "status":"active","signup":"open","placement":{"key":"pk_0123"}}"#,
+        )
+        .unwrap();
+        let p = r.placement.unwrap();
+        assert_eq!(
+            (p.key.as_deref(), p.project.as_deref()),
+            (Some("pk_0123"), None)
         );
     }
 

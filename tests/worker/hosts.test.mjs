@@ -154,16 +154,24 @@ describe("dedicated placement", () => {
     placement: { project: "eu-dedicated" },
   };
   const NOWHERE = { ...HOOLI, id: "a1b2c3d4-4444-4444-8444-0000000000fe", slug: "nowhere", placement: { project: "missing" } };
+  // Since migration 016 resolve_tenant gives the project's opaque key instead of its name.
+  const KEYED = { ...HOOLI, id: "a1b2c3d4-4444-4444-8444-0000000000fd", slug: "keyed", placement: { key: "pk_0123456789abcdef0123456789abcdef" } };
+  const BADKEY = { ...HOOLI, id: "a1b2c3d4-4444-4444-8444-0000000000fc", slug: "badkey", placement: { key: "eu-dedicated" } };
   let up, dedicated, router;
   before(async () => {
     requireBuilt();
-    up = await startUpstream({ tenants: [ACME, HOOLI, NOWHERE] });
+    up = await startUpstream({ tenants: [ACME, HOOLI, NOWHERE, KEYED, BADKEY] });
     dedicated = await startUpstream();
     router = await startRouter(
       baseVars(up, {
-        TENANT_DIRECTORY: JSON.stringify([ACME, HOOLI, NOWHERE]),
+        TENANT_DIRECTORY: JSON.stringify([ACME, HOOLI, NOWHERE, KEYED, BADKEY]),
         DEDICATED_PROJECTS: JSON.stringify({
-          "eu-dedicated": { url: dedicated.url, anon_key: "sb_publishable_dedicated", jwt_secret: "dedicated-secret-dedicated-secret-0123" },
+          "eu-dedicated": {
+            url: dedicated.url,
+            anon_key: "sb_publishable_dedicated",
+            jwt_secret: "dedicated-secret-dedicated-secret-0123",
+            key: KEYED.placement.key,
+          },
         }),
       }),
     );
@@ -202,6 +210,22 @@ describe("dedicated placement", () => {
   test("a placement naming a project missing from DEDICATED_PROJECTS → 503 placement_unavailable", async () => {
     const res = await router.request("nowhere.app.example", "/rest/v1/contacts");
     assertRouterError(res, 503, "placement_unavailable");
+  });
+
+  test("an opaque placement key (migration 016) selects the DEDICATED_PROJECTS entry that declares it", async () => {
+    up.reset();
+    dedicated.reset();
+    const res = await router.request("keyed.app.example", "/rest/v1/contacts?select=*");
+    assert.equal(res.status, 200, res.body);
+    assert.equal(dedicated.forwarded().length, 1);
+    assert.equal(up.forwarded().length, 0);
+    assert.equal(dedicated.last().headers["x-tenant-id"], KEYED.id);
+  });
+
+  test("a placement key is matched against declared keys only, never project names; the error names neither", async () => {
+    const res = await router.request("badkey.app.example", "/rest/v1/contacts");
+    assertRouterError(res, 503, "placement_unavailable");
+    assert.ok(!res.body.includes("eu-dedicated"), res.body);
   });
 });
 

@@ -31,8 +31,10 @@ on conflict (user_id) do nothing;
 -- How each accepted invitation was proven (the amr method); null for those accepted before 011.
 alter table public.tenant_invitations add column proof_method text;
 
--- The mailbox proof in a JWT's claims made strictly after p_since (whole seconds, as Auth writes
--- them), or NULL. Never raises, whatever the claims hold.
+-- The mailbox proof in a JWT's claims made at or after p_since, or NULL. Auth writes whole seconds, so
+-- "at or after" means within the same second or later: an invitee who opens the mail at once still
+-- qualifies, and a proof from the second before cannot be told apart (harmless: it proves the same
+-- mailbox, bound to the account no later than that second). Never raises, whatever the claims hold.
 create or replace function tenancy.mailbox_proof(p_claims jsonb, p_since timestamptz, p_has_phone boolean)
 returns text
 language plpgsql immutable
@@ -52,7 +54,7 @@ begin
     v_at := (v_entry ->> 'timestamp')::numeric;
     if (v_method in ('magiclink', 'invite', 'recovery', 'email/signup')
         or (v_method = 'otp' and not p_has_phone))
-       and v_at > floor(extract(epoch from p_since)) then
+       and v_at >= floor(extract(epoch from p_since)) then
       return v_method;
     end if;
   end loop;

@@ -328,6 +328,14 @@ fn kind_of(c: &Claims) -> Option<TokenKind> {
     }
 }
 
+/// `POST /rest/v1/rpc/accept_invitation` (sql/011): the one request a user makes on a tenant's host
+/// before belonging to it, so their token's `tenant_ids` cannot list the tenant yet. The database
+/// checks the invitation and the mailbox proof itself; `tenant_ids` is only the edge's early refusal.
+/// Compared exactly, as the runtime serialised the URL: any other spelling is refused as before.
+pub fn joins_tenant(method: &str, path: &str) -> bool {
+    method == "POST" && path == "/rest/v1/rpc/accept_invitation"
+}
+
 /// Authorisation for a tenant host: service credentials only when allowed, and a token that lists
 /// its tenants must list this one.
 pub fn authorise(

@@ -274,6 +274,43 @@ async fn invalid_token_is_401_and_foreign_tenant_token_is_403() {
 }
 
 #[tokio::test]
+async fn a_non_member_token_may_only_accept_an_invitation() {
+    let r = router(&[]);
+    let t = user(json!({"tenant_ids": [GLOBEX]}));
+    let auth = [("authorization", t.as_str())];
+    let h = run(
+        &r,
+        req(
+            "POST",
+            "acme.app.example",
+            "/rest/v1/rpc/accept_invitation",
+            &auth,
+        ),
+        b"{}",
+    )
+    .await;
+    assert_eq!(header(forward_of(&h), "x-tenant-id"), vec![ACME]);
+    // Every other request, and every other spelling of this one, is still refused at the edge.
+    for (method, path) in [
+        ("GET", "/rest/v1/rpc/accept_invitation"),
+        ("POST", "/rest/v1/rpc/accept_invitation/"),
+        ("POST", "/rest/v1/rpc/accept%5Finvitation"),
+        ("POST", "/rest/v1/rpc/Accept_Invitation"),
+        ("POST", "/rest/v1//rpc/accept_invitation"),
+        ("POST", "/rest/v1/rpc/accept_invitations"),
+        ("POST", "/rest/v1/contacts"),
+    ] {
+        let (s, body) =
+            reply_of(&run(&r, req(method, "acme.app.example", path, &auth), b"{}").await);
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (403, Some("tenant_mismatch")),
+            "{method} {path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn service_role_is_refused_unless_allowed() {
     let svc = format!(
         "Bearer {}",

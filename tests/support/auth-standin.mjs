@@ -7,6 +7,13 @@
 //   POST /auth/v1/token?grant_type=password      email + password -> session
 //   POST /auth/v1/token?grant_type=refresh_token refresh_token -> new session (the old refresh token is
 //                                                rotated: it cannot be used again)
+//   POST /auth/v1/otp                            email [+ create_user, data]: mails a one-time code (an
+//                                                unknown address is signed up first, unless create_user
+//                                                is false: 422 otp_disabled)
+//   POST /auth/v1/verify                         email + token + type (email, magiclink, signup, invite,
+//                                                recovery): the code -> confirmed address + session, amr otp
+//   POST /auth/v1/invite                         (service_role) email + data: an invited, unconfirmed
+//                                                user, and a code mailed to them
 //   GET  /auth/v1/user                           the user of the bearer token
 //   POST /auth/v1/logout[?scope=global|local|others]  revokes sessions, 204
 //   GET  /auth/v1/.well-known/jwks.json          the public signing key(s)
@@ -15,7 +22,9 @@
 // fire. Passwords are hashed with bcrypt by pgcrypto's `extensions.crypt(pw, gen_salt('bf'))`, as the
 // seed does (GoTrue also stores bcrypt), and checked with `crypt(pw, hash) = hash`. Writes to auth.users
 // and the access token hook run with `SET LOCAL ROLE supabase_auth_admin`, the role Supabase Auth uses.
-// Sessions and refresh tokens are kept in memory.
+// Sessions and refresh tokens are kept in memory; a session keeps its `amr` across refreshes, as Supabase
+// Auth's do (internal/models/sessions.go). Mail is not sent: one-time codes land in a TEST MAILBOX
+// (`auth.mailbox(email)`), which a test reads as the address's owner would read their inbox.
 //
 // Access tokens carry Supabase's claim set (iss `<publicUrl>/auth/v1`, aud authenticated, exp, iat, sub,
 // email, phone, app_metadata, user_metadata, role authenticated, aal aal1, amr, session_id,
@@ -29,6 +38,7 @@
 //   auth.jwks(), auth.verify(token)        // keys, and verification as the REST stand-in needs it
 //   auth.hookEnabled = false               // mint tokens WITHOUT running the hook (no tenant_ids)
 //   await auth.mintFor(userId, { hook })   // a token for a user, for tests
+//   auth.mailbox(email)                    // the codes mailed to that address, newest last
 
 import crypto from "node:crypto";
 
@@ -176,8 +186,11 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
   const publicKeys = new Map([[AUTH_KID, keys.publicKey]]);
   /** refresh token -> { sessionId, userId, used } */
   const refreshTokens = new Map();
-  /** session id -> { userId, revoked } */
+  /** session id -> { userId, revoked, amr } */
   const sessions = new Map();
+  /** address -> [{ type, token, at }], the test mailbox */
+  const mail = new Map();
+  const OTP_TTL_MS = 3600_000;
 
   const state = {
     alg,
@@ -210,8 +223,9 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
 
   async function mintSession(user, { hook = state.hookEnabled, method = "password" } = {}) {
     const sessionId = crypto.randomUUID();
-    sessions.set(sessionId, { userId: user.id, revoked: false });
-    const access_token = await mintAccessToken(user, sessionId, { hook, method });
+    const amr = [{ method, timestamp: Math.floor(Date.now() / 1000) }];
+    sessions.set(sessionId, { userId: user.id, revoked: false, amr });
+    const access_token = await mintAccessToken(user, sessionId, { hook, amr });
     const refresh_token = crypto.randomBytes(9).toString("base64url").slice(0, 12);
     refreshTokens.set(refresh_token, { sessionId, userId: user.id, used: false });
     const now = Math.floor(Date.now() / 1000);
@@ -225,8 +239,9 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     };
   }
 
-  async function mintAccessToken(user, sessionId, { hook = state.hookEnabled, method = "password" } = {}) {
+  async function mintAccessToken(user, sessionId, { hook = state.hookEnabled, amr } = {}) {
     const now = Math.floor(Date.now() / 1000);
+    const method = amr[0].method;
     let claims = {
       iss: state.issuer,
       sub: user.id,
@@ -239,7 +254,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       user_metadata: user.raw_user_meta_data ?? {},
       role: user.role || "authenticated",
       aal: "aal1",
-      amr: [{ method, timestamp: now }],
+      amr,
       session_id: sessionId,
       is_anonymous: user.is_anonymous ?? false,
     };
@@ -326,6 +341,90 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     return mintSession(user);
   }
 
+  function sendCode(email, type) {
+    const token = String(crypto.randomInt(0, 1_000_000)).padStart(6, "0");
+    if (!mail.has(email)) mail.set(email, []);
+    mail.get(email).push({ type, token, at: Date.now() });
+    return token;
+  }
+
+  function emailOf(body) {
+    const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
+    if (!EMAIL_RE.test(email)) throw new AuthError(400, "validation_failed", "Unable to validate email address: invalid format");
+    return email;
+  }
+
+  async function insertUser(c, email, data, { invited = false } = {}) {
+    await c.query("set local role supabase_auth_admin");
+    const ins = await c.query(
+      `insert into auth.users (instance_id, id, aud, role, email, invited_at, confirmation_token, recovery_token,
+         email_change_token_new, email_change, raw_app_meta_data, raw_user_meta_data, created_at, updated_at, is_anonymous)
+       values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', $2,
+         case when $3 then now() end, '', '', '', '', $4::jsonb, $5::jsonb, now(), now(), false)
+       returning *`,
+      [crypto.randomUUID(), email, invited, JSON.stringify({ provider: "email", providers: ["email"] }), JSON.stringify(data)],
+    );
+    return ins.rows[0];
+  }
+
+  // POST /otp (GoTrue's MagicLink/Otp handlers): an existing user gets a code; an unknown address is
+  // signed up (unconfirmed) first unless create_user is false.
+  async function otp(body) {
+    const email = emailOf(body);
+    const createUser = body.create_user !== false;
+    const data = body.data && typeof body.data === "object" && !Array.isArray(body.data) ? body.data : {};
+    await tx(async (c) => {
+      const r = await c.query("select id from auth.users where lower(email) = $1", [email]);
+      if (!r.rowCount) {
+        if (!createUser) throw new AuthError(422, "otp_disabled", "Signups not allowed for otp");
+        await insertUser(c, email, data);
+      }
+    });
+    sendCode(email, "magiclink");
+    return {};
+  }
+
+  // POST /verify with email + token: the newest unexpired code of the address, used once.
+  async function verify(body) {
+    const email = emailOf(body);
+    const type = typeof body.type === "string" ? body.type : "";
+    if (!["email", "magiclink", "signup", "invite", "recovery"].includes(type)) {
+      throw new AuthError(400, "validation_failed", "Verify requires a verification type");
+    }
+    const box = mail.get(email) ?? [];
+    const i = box.findIndex((m) => m.token === String(body.token ?? "") && Date.now() - m.at < OTP_TTL_MS && !m.used);
+    if (i < 0) throw new AuthError(403, "otp_expired", "Token has expired or is invalid");
+    box[i].used = true;
+    const user = await tx(async (c) => {
+      await c.query("set local role supabase_auth_admin");
+      const r = await c.query(
+        `update auth.users set email_confirmed_at = coalesce(email_confirmed_at, now()), last_sign_in_at = now()
+         where lower(email) = $1 returning *`,
+        [email],
+      );
+      if (!r.rowCount) throw new AuthError(403, "otp_expired", "Token has expired or is invalid");
+      return r.rows[0];
+    });
+    // Implicit flow: Supabase Auth records every verification as amr `otp` (internal/api/verify.go).
+    return mintSession(user, { method: "otp" });
+  }
+
+  // POST /invite (admin): only with the service_role key, as Supabase Auth requires.
+  async function invite(req, body) {
+    const token = bearerOf(req);
+    const v = token ? verifyJwt(token, { secret: jwtSecret, publicKeys }) : { ok: false };
+    if (!v.ok || v.claims.role !== "service_role") throw new AuthError(403, "not_admin", "User not allowed");
+    const email = emailOf(body);
+    const data = body.data && typeof body.data === "object" && !Array.isArray(body.data) ? body.data : {};
+    const user = await tx(async (c) => {
+      const r = await c.query("select 1 from auth.users where lower(email) = $1", [email]);
+      if (r.rowCount) throw new AuthError(422, "email_exists", "A user with this email address has already been registered");
+      return insertUser(c, email, data, { invited: true });
+    });
+    sendCode(email, "invite");
+    return userJson(user);
+  }
+
   async function refreshGrant(body) {
     const rt = typeof body.refresh_token === "string" ? body.refresh_token : "";
     if (!rt) throw new AuthError(400, "validation_failed", "refresh_token required");
@@ -343,7 +442,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       c.release();
     }
     if (!user) throw new AuthError(400, "user_not_found", "User not found");
-    const access_token = await mintAccessToken(user, entry.sessionId, { method: "password" });
+    const access_token = await mintAccessToken(user, entry.sessionId, { amr: session.amr });
     const refresh_token = crypto.randomBytes(9).toString("base64url").slice(0, 12);
     refreshTokens.set(refresh_token, { sessionId: entry.sessionId, userId: user.id, used: false });
     const now = Math.floor(Date.now() / 1000);
@@ -404,6 +503,9 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
         if (grant === "refresh_token") return sendJson(res, 200, await refreshGrant(json()));
         throw new AuthError(400, "validation_failed", "unsupported_grant_type");
       }
+      if (p === "/auth/v1/otp" && req.method === "POST") return sendJson(res, 200, await otp(json()));
+      if (p === "/auth/v1/verify" && req.method === "POST") return sendJson(res, 200, await verify(json()));
+      if (p === "/auth/v1/invite" && req.method === "POST") return sendJson(res, 200, await invite(req, json()));
       if (p === "/auth/v1/user" && req.method === "GET") {
         const { user } = await currentUser(req);
         return sendJson(res, 200, userJson(user));
@@ -418,7 +520,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
         res.writeHead(204);
         return res.end();
       }
-      throw new AuthError(404, "not_found", "Not Found (this Auth test stand-in implements only signup, token, user, logout, jwks)");
+      throw new AuthError(404, "not_found", "Not Found (this Auth test stand-in implements only signup, token, otp, verify, invite, user, logout, jwks)");
     } catch (e) {
       if (e instanceof AuthError) return sendAuthError(res, e);
       console.error("auth stand-in:", e);
@@ -452,6 +554,10 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       }
       if (!u) throw new Error(`no auth.users row ${userId}`);
       return mintSession(u, { hook });
+    },
+    /** The codes mailed to an address (the TEST MAILBOX), newest last: [{ type, token, at }]. */
+    mailbox(email) {
+      return (mail.get(String(email).toLowerCase()) ?? []).map(({ type, token, at }) => ({ type, token, at }));
     },
     /** Mint an HS256 project API key (anon / service_role) with the legacy secret, as Supabase does. */
     apiKey(role) {

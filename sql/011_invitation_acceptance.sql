@@ -130,7 +130,8 @@ $$;
 drop function tenancy.accept_invitations(uuid, text);
 
 -- POST /rest/v1/rpc/accept_invitation {"p_tenant_id": "<uuid>"}: the caller's pending invitation to
--- that tenant becomes their membership (its role, or the one they hold if higher). Every refusal is
+-- that tenant becomes their membership (its role, or the one they hold if higher); a tenant that is
+-- not active takes no one. Every refusal is
 -- the same PT403 (HTTP 403), so it tells nothing about which tenants invited which address.
 create or replace function public.accept_invitation(p_tenant_id uuid) returns json
 language plpgsql volatile security definer
@@ -160,7 +161,8 @@ begin
     from public.tenant_invitations i
     where i.tenant_id = p_tenant_id and i.email = lower(v_user.email)
       and i.accepted_at is null and i.expires_at > now()
-    for update;
+      and exists (select 1 from public.tenants t where t.id = i.tenant_id and t.status = 'active')
+    for update of i;
     if v_inv.id is not null then
       v_proof := tenancy.mailbox_proof(v_claims, greatest(v_inv.created_at, v_bound), v_user.has_phone);
     end if;

@@ -78,13 +78,13 @@ select is((select count(*)::int from public.users where id = pg_temp.id('both'))
 select ok(not tenancy.has_role(pg_temp.id('S'), array['owner']), 'suspended: has_role is false');
 
 select tests.authenticate_as(pg_temp.id('owner'), pg_temp.id('S')::text);
-select is(tests.sqlstate_of($$insert into public.contacts (name) values ('new')$$), '23502', 'suspended: an insert without tenant_id has no tenant');
+select is(tests.sqlstate_of($$insert into public.contacts (name) values ('new')$$), '42501', 'suspended: an insert without tenant_id has no tenant (RLS refuses it)');
 select is(tests.sqlstate_of(format($$insert into public.contacts (tenant_id, name) values (%L, 'new')$$, pg_temp.id('S'))), '42501',
   'suspended: an insert naming the tenant is refused by RLS');
 select is(tests.touched($$update public.contacts set name = 'x' returning tenant_id$$), '', 'suspended: updates touch nothing');
 select is(tests.touched($$delete from public.campaigns returning tenant_id$$), '', 'suspended: deletes touch nothing');
 select is(tests.touched($$update public.tenants set branding = '{}' returning id as tenant_id$$), '', 'suspended: the owner cannot re-brand');
-select is(tests.touched($$insert into public.tenant_invitations (email) values ('x@susp.test') returning tenant_id$$), 'error 23502',
+select is(tests.touched($$insert into public.tenant_invitations (email) values ('x@susp.test') returning tenant_id$$), 'error 42501',
   'suspended: no invitations');
 select is(tests.sqlstate_of(format($$insert into storage.objects (bucket_id, name) values ('tenant-files', '%s/new.pdf')$$, pg_temp.id('S'))), '42501',
   'suspended: no uploads');

@@ -2,8 +2,10 @@
 // services cannot run on the test machines (no Docker), so this implements, as Supabase Auth documents
 // them, exactly the endpoints the end-to-end suite and `make dev` use:
 //
-//   POST /auth/v1/signup                         email + password + data; autoconfirm (as local Supabase
-//                                                does by default): returns a session
+//   POST /auth/v1/signup                         email + password + data; autoconfirm: returns a session.
+//                                                (supabase/config.toml ships confirmations on; the
+//                                                stand-in keeps auto-confirm, the mode in which a sign-up
+//                                                proves nothing, which the database must withstand)
 //   POST /auth/v1/token?grant_type=password      email + password -> session
 //   POST /auth/v1/token?grant_type=refresh_token refresh_token -> new session (the old refresh token is
 //                                                rotated: it cannot be used again)

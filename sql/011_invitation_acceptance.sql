@@ -15,7 +15,7 @@
 --     `password`, `oauth`, `sso/saml`, `email_change`, `anonymous`, `token_refresh`… never do.
 -- Existing users get an email binding made now: a pending invitation of theirs needs a proof made
 -- after this migration. Invitations accepted before it have no proof_method: tenancy.upgrade_report()
--- (017) lists them for review.
+-- (016) lists them for review.
 
 -- When the account's current address became its own. Written only by the auth.users triggers.
 create table tenancy.email_bindings (

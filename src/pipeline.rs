@@ -395,9 +395,7 @@ impl Router {
             .iter()
             .map(|b| format!("{}.{b}", t.slug))
             .collect();
-        if let Some(d) = &t.custom_domain {
-            hosts.push(d.trim_end_matches('.').to_ascii_lowercase());
-        }
+        hosts.extend(t.custom_hosts());
         hosts
     }
 

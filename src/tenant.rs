@@ -19,7 +19,7 @@ pub enum SignupPolicy {
 }
 
 /// Where a placed tenant's project is. `resolve_tenant` publishes only the project's opaque `key`
-/// (migration 016, so that anyone asking learns no internal name); databases before 016 and static
+/// (migration 019, so that anyone asking learns no internal name); databases before 019 and static
 /// directories give its `project` name. Both are accepted, the key first: the router must keep working
 /// while the migration that changes the shape is applied after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +38,10 @@ pub struct TenantRecord {
     pub status: TenantStatus,
     #[serde(default)]
     pub custom_domain: Option<String>,
+    /// Every routable hostname of the tenant, primary first (migration 018); absent from older
+    /// databases and static directories, where `custom_domain` is the only one.
+    #[serde(default)]
+    pub domains: Vec<String>,
     pub signup: SignupPolicy,
     #[serde(default)]
     pub branding: Value,
@@ -46,6 +50,19 @@ pub struct TenantRecord {
 }
 
 impl TenantRecord {
+    /// The tenant's own hostnames besides its slug hosts: `custom_domain` and `domains`, lowercase,
+    /// without a trailing dot, each once.
+    pub fn custom_hosts(&self) -> Vec<String> {
+        let mut hosts: Vec<String> = Vec::new();
+        for d in self.custom_domain.iter().chain(self.domains.iter()) {
+            let h = d.trim_end_matches('.').to_ascii_lowercase();
+            if !h.is_empty() && !hosts.contains(&h) {
+                hosts.push(h);
+            }
+        }
+        hosts
+    }
+
     /// What `GET /__router/tenant` shows: everything but the placement, which is operational.
     pub fn public_profile(&self) -> Value {
         serde_json::json!({
@@ -80,7 +97,7 @@ mod tests {
     }
 
     #[test]
-    fn routing_record_parses_the_opaque_placement_key_of_migration_016() {
+    fn routing_record_parses_the_opaque_placement_key_of_migration_019() {
         let r: TenantRecord = serde_json::from_str(
             r#"{"id":"11111111-1111-4111-8111-111111111111","slug":"acme","name":"A",
                 "status":"active","signup":"open","placement":{"key":"pk_0123"}}"#,
@@ -91,6 +108,22 @@ mod tests {
             (p.key.as_deref(), p.project.as_deref()),
             (Some("pk_0123"), None)
         );
+    }
+
+    #[test]
+    fn custom_hosts_join_custom_domain_and_domains_once_each() {
+        let r: TenantRecord = serde_json::from_str(
+            r#"{"id":"11111111-1111-4111-8111-111111111111","slug":"acme","name":"A","status":"active",
+                "signup":"open","custom_domain":"CRM.acme.com.","domains":["crm.acme.com","www.acme.com"]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.custom_hosts(), vec!["crm.acme.com", "www.acme.com"]);
+        let old: TenantRecord = serde_json::from_str(
+            r#"{"id":"11111111-1111-4111-8111-111111111111","slug":"acme","name":"A","status":"active",
+                "signup":"open","custom_domain":"crm.acme.com"}"#,
+        )
+        .unwrap();
+        assert_eq!(old.custom_hosts(), vec!["crm.acme.com"]);
     }
 
     #[test]

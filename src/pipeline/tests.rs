@@ -17,7 +17,7 @@ fn directory() -> String {
         {"id": ACME, "slug": "acme", "name": "Acme Clinic", "status": "active", "custom_domain": null,
          "signup": "open", "branding": {"primary_color": "#004AAD"}, "placement": null},
         {"id": GLOBEX, "slug": "globex", "name": "Globex", "status": "active", "custom_domain": "crm.globex.test",
-         "signup": "invite_only", "branding": {}, "placement": null},
+         "domains": ["crm.globex.test", "www.globex.test"], "signup": "invite_only", "branding": {}, "placement": null},
         {"id": "33333333-3333-4333-8333-333333333333", "slug": "frozen", "name": "Frozen", "status": "suspended",
          "signup": "open", "branding": {}, "placement": null},
         {"id": "44444444-4444-4444-8444-444444444444", "slug": "big", "name": "Big", "status": "active",
@@ -455,6 +455,36 @@ async fn project_location_is_rewritten_to_the_tenant_origin() {
             "https://acme.app.example/auth/v1/callback?x=1".to_string()
         )]
     );
+}
+
+#[tokio::test]
+async fn every_hostname_of_a_tenant_is_its_own_origin() {
+    let r = router(&[]);
+    let pre = |origin: &'static str| {
+        req(
+            "OPTIONS",
+            "crm.globex.test",
+            "/rest/v1/x",
+            &[("origin", origin), ("access-control-request-method", "GET")],
+        )
+    };
+    for (origin, allowed) in [
+        ("https://www.globex.test", true),
+        ("https://crm.globex.test", true),
+        ("https://globex.app.example", true),
+        ("https://evil.globex.test", false),
+    ] {
+        let h = run(&r, pre(origin), b"").await;
+        let (status, headers, _) = match &h.action {
+            Action::Reply(rep) => (rep.status, rep.headers.clone(), ()),
+            _ => panic!("preflight is answered at the edge"),
+        };
+        assert_eq!(status, 204);
+        let acao = headers
+            .iter()
+            .any(|(k, v)| k == "access-control-allow-origin" && v == origin);
+        assert_eq!(acao, allowed, "{origin}");
+    }
 }
 
 #[tokio::test]

@@ -60,7 +60,7 @@ select tests.as_postgres();
 select throws_ok($$truncate public.audit_log$$, '42501', 'audit_log is append-only', 'not even the owner can truncate the trail');
 select set_eq(
   $$select tgrelid::regclass::text from pg_trigger where tgname = 'tenant_audit'$$,
-  array['tenants', 'tenant_members', 'tenant_invitations', 'tenant_subscriptions', 'contacts', 'leads_pipeline',
+  array['tenants', 'tenant_members', 'tenant_invitations', 'tenant_subscriptions', 'tenant_domains', 'contacts', 'leads_pipeline',
         'conversations', 'campaigns', 'ai_config', 'knowledge_documents', 'system_settings'],
   'audit trigger on the platform tables and every application table but the event streams (messages, campaign_events)');
 

@@ -14,18 +14,18 @@ select key as eu_key from tenancy.placement_keys where project = 'eu-dedicated' 
 select tests.as_anon();
 select is(public.resolve_tenant(p_slug => 'rt-acme')::jsonb,
   '{"id": "a1a1a1a1-0000-4000-8000-000000000001", "slug": "rt-acme", "name": "RT Acme", "status": "active",
-    "custom_domain": null, "signup": "open",
+    "custom_domain": null, "domains": [], "signup": "open",
     "branding": {"logo_url": "https://example.com/a.svg", "primary_color": "#004AAD"}, "placement": null}'::jsonb,
   'anon resolves a slug to exactly the routing record');
 select is(public.resolve_tenant(p_domain => 'crm.rt-globex.test')::jsonb,
   ('{"id": "a1a1a1a1-0000-4000-8000-000000000002", "slug": "rt-globex", "name": "RT Globex", "status": "suspended",
-    "custom_domain": "crm.rt-globex.test", "signup": "invite_only",
+    "custom_domain": "crm.rt-globex.test", "domains": ["crm.rt-globex.test"], "signup": "invite_only",
     "branding": {"primary_color": "#111111"},
     "placement": {"key": "' || :'eu_key' || '"}}')::jsonb,
   'anon resolves a custom domain; suspended status and the placement''s opaque key included');
 select set_eq($$select jsonb_object_keys(public.resolve_tenant('rt-acme')::jsonb)$$,
-  array['id', 'slug', 'name', 'status', 'custom_domain', 'signup', 'branding', 'placement'],
-  'the record has exactly the eight public keys');
+  array['id', 'slug', 'name', 'status', 'custom_domain', 'domains', 'signup', 'branding', 'placement'],
+  'the record has exactly the nine public keys');
 select is(public.resolve_tenant('RT-ACME')::jsonb ->> 'slug', 'rt-acme', 'slug matches case-insensitively');
 select is(public.resolve_tenant(p_domain => 'CRM.RT-Globex.TEST.')::jsonb ->> 'slug', 'rt-globex', 'domain matches case-insensitively, trailing dot ignored');
 select ok(public.resolve_tenant('nobody') is null, 'unknown slug: null');

@@ -3,7 +3,7 @@
 -- each forbidden one in tenancy.upgrade_report(), and enforce the new rules from then on.
 begin;
 \ir ../../supabase/tests/_helpers.psql
-select plan(16);
+select plan(18);
 
 -- ----- every legacy row is still there ----------------------------------------------------------
 select is((select count(*)::int from public.tenant_members), 7, 'all memberships kept (4 seeded, the squatter''s, erin''s, gina''s)');
@@ -40,6 +40,10 @@ select tests.as_postgres();
 select is(position('bigcorp' in public.resolve_tenant('initech')::text), 0, 'resolve_tenant no longer names the placed project');
 select is(public.resolve_tenant('initech')::jsonb #>> '{placement,key}',
   (select key from tenancy.placement_keys where project = 'eu-bigcorp-dedicated'), 'the placed tenant carries its project''s key (backfilled)');
+
+select is((select status from public.tenant_domains where hostname = 'crm.globex.test'), 'active',
+  'an existing custom domain is backfilled as an active hostname of its tenant');
+select is(public.resolve_tenant(p_domain => 'crm.globex.test')::jsonb ->> 'slug', 'globex', 'and still resolves after the upgrade');
 
 -- a pending invitation from before the upgrade needs a proof made after it
 insert into auth.users (instance_id, id, aud, role, email, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)

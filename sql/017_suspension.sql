@@ -1,6 +1,6 @@
--- 018 suspension is enforced by the database (SPEC §6 "Suspension").
+-- 017 suspension is enforced by the database (SPEC §6 "Suspension").
 --
--- Until 017 only the router refused a suspended tenant's host; the tenancy helpers ignored
+-- Until 016 only the router refused a suspended tenant's host; the tenancy helpers ignored
 -- tenants.status, so its members kept full access by calling Supabase directly (or through Realtime's
 -- tenant_id claim). Now a tenant that is not `active` is no tenant: current_tenant_id() never returns
 -- it (header, claim or single membership), has_role()/is_member() are false for it and

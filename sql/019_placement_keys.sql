@@ -1,7 +1,7 @@
 -- rollout: contract
--- 016 resolve_tenant publishes no internal name (issue 10 item 6).
+-- 019 resolve_tenant publishes no internal name (issue 10 item 6).
 --
--- resolve_tenant is callable by anyone; until 015 it returned `"placement": {"project": "<name>"}`,
+-- resolve_tenant is callable by anyone; until 018 it returned `"placement": {"project": "<name>"}`,
 -- the operator's internal name of a dedicated project. Each project now has an opaque random key
 -- (tenancy.placement_keys, made when a tenant is first placed there) and the record carries
 -- `"placement": {"key": "pk_…"}`. The router finds the DEDICATED_PROJECTS entry whose "key" is that
@@ -45,22 +45,16 @@ begin
   if p_slug is not null then
     select * into v_tenant from public.tenants t where t.slug = lower(btrim(p_slug));
   elsif p_domain is not null then
-    select * into v_tenant from public.tenants t where t.custom_domain = rtrim(lower(btrim(p_domain)), '.');
+    select t.* into v_tenant
+    from public.tenant_domains d join public.tenants t on t.id = d.tenant_id
+    where d.hostname = rtrim(lower(btrim(p_domain)), '.') and tenancy.domain_routes(d.status);
   end if;
   if v_tenant.id is null then
     return null;
   end if;
-  return json_build_object(
-    'id', v_tenant.id,
-    'slug', v_tenant.slug,
-    'name', v_tenant.name,
-    'status', v_tenant.status,
-    'custom_domain', v_tenant.custom_domain,
-    'signup', v_tenant.signup,
-    'branding', v_tenant.branding,
-    'placement', case when v_tenant.placement_project is null then null
-                      else json_build_object('key', (select k.key from tenancy.placement_keys k
-                                                      where k.project = v_tenant.placement_project)) end
-  );
+  return tenancy.routing_record(v_tenant,
+    case when v_tenant.placement_project is null then null
+         else json_build_object('key', (select k.key from tenancy.placement_keys k
+                                        where k.project = v_tenant.placement_project)) end);
 end
 $$;

@@ -1,4 +1,4 @@
--- 017 what the rules of 011–016 would refuse, among rows written before them.
+-- 016 what the rules of 011–015 would refuse, among rows written before them.
 --
 --   select * from tenancy.upgrade_report();     -- as postgres, e.g. in the SQL editor
 --

@@ -1,1 +1,0 @@
-../../sql/016_placement_keys.sql

@@ -1,0 +1,1 @@
+../../sql/016_upgrade_report.sql

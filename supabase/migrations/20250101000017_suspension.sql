@@ -1,0 +1,1 @@
+../../sql/017_suspension.sql

@@ -1,1 +1,0 @@
-../../sql/017_upgrade_report.sql

@@ -1,1 +1,0 @@
-../../sql/018_suspension.sql

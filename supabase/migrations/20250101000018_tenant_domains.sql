@@ -1,0 +1,1 @@
+../../sql/018_tenant_domains.sql

@@ -34,11 +34,12 @@ insert into public.system_settings (tenant_id, key, value) values (pg_temp.id('S
 insert into public.tenant_invitations (tenant_id, email) values (pg_temp.id('S'), 'invitee@susp.test');
 insert into storage.objects (bucket_id, name) values ('tenant-files', pg_temp.id('S') || '/s.pdf'), ('tenant-files', pg_temp.id('A') || '/a.pdf');
 
--- Every table in public that holds tenant_id, as the catalog lists it (a table added later is covered).
+-- Every table in public that holds tenant_id and that clients may read at all, as the catalog lists
+-- them (a table added later is covered; the platform's journal is not readable by clients at all).
 create temp table tenant_tables as
   select c.oid::regclass::text as tbl from pg_class c join pg_namespace n on n.oid = c.relnamespace
   join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped
-  where n.nspname = 'public' and c.relkind in ('r', 'p');
+  where n.nspname = 'public' and c.relkind in ('r', 'p') and has_table_privilege('authenticated', c.oid, 'select');
 grant select on tenant_tables to authenticated;
 -- The tables where the current request sees any row of tenant S (by tenant_id).
 create function pg_temp.tables_showing_s() returns text language plpgsql as $$

@@ -1,1 +1,0 @@
-../../sql/019_placement_keys.sql

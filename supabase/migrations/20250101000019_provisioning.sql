@@ -1,0 +1,1 @@
+../../sql/019_provisioning.sql

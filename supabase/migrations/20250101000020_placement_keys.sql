@@ -1,0 +1,1 @@
+../../sql/020_placement_keys.sql

@@ -386,6 +386,132 @@ mod tests {
         );
     }
 
+    /// The directory of the property below: each host kind has its own record, or none.
+    struct KeyedSource {
+        delay_ms: u64,
+    }
+
+    fn record(slug: &str, domain: Option<&str>) -> TenantRecord {
+        serde_json::from_value(serde_json::json!({
+            "id": "11111111-1111-4111-8111-111111111111", "slug": slug, "name": slug,
+            "status": "active", "signup": "open", "custom_domain": domain
+        }))
+        .unwrap()
+    }
+
+    /// What the directory holds for `key`: slugs `acme` and `globex`, domain `crm.globex.test`.
+    fn directory_record(key: &HostKind) -> Option<TenantRecord> {
+        match key {
+            HostKind::Slug(s) if s == "acme" => Some(record("acme", None)),
+            HostKind::Slug(s) if s == "globex" => Some(record("globex", Some("crm.globex.test"))),
+            HostKind::CustomDomain(d) if d == "crm.globex.test" => {
+                Some(record("globex", Some("crm.globex.test")))
+            }
+            _ => None,
+        }
+    }
+
+    impl TenantSource for KeyedSource {
+        fn lookup(&self, key: &HostKind) -> LocalBoxFuture<'static, LookupResult> {
+            let found = directory_record(key);
+            let delay = self.delay_ms;
+            Box::pin(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+                Ok(found)
+            })
+        }
+    }
+
+    /// Hosts whose keys could collide: a bare slug is a custom-domain lookup of the same text.
+    fn keys() -> Vec<HostKind> {
+        vec![
+            HostKind::Slug("acme".into()),
+            HostKind::CustomDomain("acme".into()),
+            HostKind::Slug("globex".into()),
+            HostKind::CustomDomain("globex".into()),
+            HostKind::CustomDomain("crm.globex.test".into()),
+            HostKind::Slug("nobody".into()),
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Lookup(usize),
+        /// Two lookups at once, so they may meet in flight.
+        Concurrent(usize, usize),
+        Advance(u64),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        let n = keys().len();
+        prop_oneof![
+            (0..n).prop_map(Op::Lookup),
+            (0..n, 0..n).prop_map(|(a, b)| Op::Concurrent(a, b)),
+            prop_oneof![Just(1_000u64), Just(11_000), Just(61_000), Just(400_000)]
+                .prop_map(Op::Advance),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::with_cases(48)
+        })]
+        /// For any sequence of requests, the answer for host Y is the directory's record for Y:
+        /// no lookup of another host (hit, miss, stale, refresh or in flight) changes it.
+        #[test]
+        fn the_answer_for_a_host_depends_only_on_its_own_record(
+            ops in proptest::collection::vec(op(), 1..24)
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let clock = ManualClock::at(1_000_000);
+                let policy = CachePolicy {
+                    ttl_ms: 60_000,
+                    negative_ttl_ms: 10_000,
+                    stale_ms: 300_000,
+                    max_entries: 4,
+                    lookup_timeout_ms: 1_000,
+                };
+                let cache = DirectoryCache::new(KeyedSource { delay_ms: 2 }, clock.clone(), policy);
+                let keys = keys();
+                // Checks the answer and hands back its background refresh, which `wait_until` would run.
+                let check = |key: &HostKind, got: Result<Lookup, DirectoryError>| {
+                    let got = got.map(|l| (l.record, l.refresh));
+                    let (record, refresh) = match got {
+                        Ok((record, refresh)) => (Ok(record), refresh),
+                        Err(e) => (Err(e), None),
+                    };
+                    assert_eq!(record, Ok(directory_record(key)), "answer for {key:?}");
+                    refresh
+                };
+                for op in ops {
+                    match op {
+                        Op::Lookup(i) => {
+                            if let Some(refresh) = check(&keys[i], cache.lookup(&keys[i]).await) {
+                                refresh.await;
+                            }
+                        }
+                        Op::Concurrent(a, b) => {
+                            let (la, lb) = futures::future::join(
+                                cache.lookup(&keys[a]),
+                                cache.lookup(&keys[b]),
+                            )
+                            .await;
+                            let refreshes = [check(&keys[a], la), check(&keys[b], lb)];
+                            futures::future::join_all(refreshes.into_iter().flatten()).await;
+                        }
+                        Op::Advance(ms) => clock.advance(ms),
+                    }
+                }
+            });
+        }
+    }
+
     #[tokio::test]
     async fn cache_size_is_bounded() {
         let h = harness(0, 3);

@@ -61,8 +61,9 @@ pub struct DirectoryCache<S> {
     source: S,
     rt: Rc<dyn Runtime>,
     policy: CachePolicy,
-    entries: RefCell<HashMap<String, Entry>>,
-    flights: SingleFlight<LookupResult>,
+    /// Keyed by the whole [`HostKind`]: a slug and a custom domain spelled alike never meet.
+    entries: RefCell<HashMap<HostKind, Entry>>,
+    flights: SingleFlight<LookupResult, HostKind>,
 }
 
 impl<S: TenantSource + 'static> DirectoryCache<S> {
@@ -86,15 +87,15 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
 
     /// Resolve a host. Errors only when the source fails and nothing usable is cached.
     pub async fn lookup(self: &Rc<Self>, key: &HostKind) -> Result<Lookup, DirectoryError> {
-        let Some(k) = key.cache_key() else {
+        if *key == HostKind::Platform {
             return Ok(Lookup {
                 record: None,
                 status: CacheStatus::Hit,
                 refresh: None,
             });
-        };
+        }
         let now = self.rt.now_ms();
-        let cached = self.entries.borrow().get(k).cloned();
+        let cached = self.entries.borrow().get(key).cloned();
         if let Some(e) = &cached {
             let age = now.saturating_sub(e.fetched_ms);
             if age < self.fresh_for(e) {
@@ -107,7 +108,7 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
             // Only positive entries are served while refreshing: a tenant created a moment ago
             // should not stay "not found" for a whole stale window.
             if e.record.is_some() && age < self.policy.ttl_ms + self.policy.stale_ms {
-                let refresh = if self.flights.in_flight(k) {
+                let refresh = if self.flights.in_flight(key) {
                     None
                 } else {
                     let this = Rc::clone(self);
@@ -135,7 +136,7 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
             Err(err) => {
                 // Directory down: an entry still inside its stale window beats a 503.
                 let now = self.rt.now_ms();
-                let usable = self.entries.borrow().get(k).cloned().filter(|e| {
+                let usable = self.entries.borrow().get(key).cloned().filter(|e| {
                     now.saturating_sub(e.fetched_ms) < self.fresh_for(e) + self.policy.stale_ms
                 });
                 match usable {
@@ -152,12 +153,11 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
 
     /// Ask the source, once for all concurrent requests of the same host, and remember the answer.
     async fn fetch(&self, key: &HostKind) -> LookupResult {
-        let k = key.cache_key().unwrap_or_default().to_string();
         let wait_limit = self.policy.lookup_timeout_ms + 1_000;
         self.flights
             .run(
                 &*self.rt,
-                &k,
+                key,
                 wait_limit,
                 Err(DirectoryError::Timeout),
                 || async {
@@ -172,7 +172,7 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
                         None => Err(DirectoryError::Timeout),
                     };
                     if let Ok(record) = &result {
-                        self.store(k.clone(), record.clone());
+                        self.store(key.clone(), record.clone());
                     }
                     result
                 },
@@ -180,7 +180,7 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
             .await
     }
 
-    fn store(&self, key: String, record: Option<TenantRecord>) {
+    fn store(&self, key: HostKind, record: Option<TenantRecord>) {
         let now = self.rt.now_ms();
         let mut entries = self.entries.borrow_mut();
         if entries.len() >= self.policy.max_entries && !entries.contains_key(&key) {
@@ -232,7 +232,11 @@ mod tests {
             self.calls.set(self.calls.get() + 1);
             let down = self.down.get();
             let delay = self.delay_ms;
-            let found = key.cache_key().filter(|k| self.known.contains(k)).map(|k| {
+            let name = match key {
+                HostKind::Slug(s) | HostKind::CustomDomain(s) => Some(s.as_str()),
+                HostKind::Platform => None,
+            };
+            let found = name.filter(|k| self.known.contains(k)).map(|k| {
                 serde_json::from_value::<TenantRecord>(serde_json::json!({
                     "id": "11111111-1111-4111-8111-111111111111", "slug": k, "name": k,
                     "status": "active", "signup": "open"

@@ -218,6 +218,7 @@ impl Authenticator {
         };
         let header =
             jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed token header"))?;
+        refuse_critical_extensions(h)?;
         let alg = match header.alg {
             jsonwebtoken::Algorithm::HS256 => JwtAlg::Hs256,
             jsonwebtoken::Algorithm::ES256 => JwtAlg::Es256,
@@ -317,6 +318,37 @@ impl Authenticator {
     pub(crate) fn jwks_cache(&self, project: &Project) -> Rc<JwksCache> {
         self.jwks_for(project)
     }
+}
+
+/// Whether a JOSE header holds `crit` at all, whatever its value (`null` and `[]` included).
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Present(true))
+    }
+}
+
+#[derive(Deserialize)]
+struct CritOnly {
+    #[serde(default)]
+    crit: Present,
+}
+
+/// RFC 7515 §4.1.11: a recipient must reject a JWS whose `crit` names extensions it does not
+/// understand. The router understands none, so any `crit` is refused, for every algorithm.
+/// jsonwebtoken parses `crit` and ignores it, hence this check of our own on the raw header.
+fn refuse_critical_extensions(header_b64: &str) -> Result<(), RouterError> {
+    let raw = B64
+        .decode(header_b64)
+        .map_err(|_| invalid("malformed token header"))?;
+    let header: CritOnly =
+        serde_json::from_slice(&raw).map_err(|_| invalid("malformed token header"))?;
+    if header.crit.0 {
+        return Err(invalid("critical header extensions are not supported"));
+    }
+    Ok(())
 }
 
 fn kind_of(c: &Claims) -> Option<TokenKind> {

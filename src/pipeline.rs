@@ -85,6 +85,15 @@ impl Incoming {
         self.header("upgrade")
             .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
     }
+
+    /// `websocket` anywhere in the `Upgrade` token list, which is what the runtime acts on.
+    fn names_websocket_upgrade(&self) -> bool {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("upgrade"))
+            .flat_map(|(_, v)| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
+    }
 }
 
 #[derive(Debug)]
@@ -256,6 +265,12 @@ impl Router {
                 200,
                 json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
             )));
+        }
+
+        // A WebSocket handshake is a GET; any other method carrying one is malformed, and the
+        // runtime would fail it (a 5xx or its own plain-text 400) if it were forwarded.
+        if req.names_websocket_upgrade() && req.method != "GET" {
+            return Err(RouterError::UpgradeNotGet);
         }
 
         // Phase: resolve the tenant from the host.

@@ -594,7 +594,10 @@ fn any_crit_in_the_header_is_refused_whatever_its_value() {
     ] {
         let h = B64.encode(header.to_string());
         assert!(
-            matches!(refuse_critical_extensions(&h), Err(RouterError::InvalidToken(_))),
+            matches!(
+                refuse_critical_extensions(&h),
+                Err(RouterError::InvalidToken(_))
+            ),
             "{header}"
         );
     }

@@ -617,3 +617,40 @@ fn request_url_without_scheme_or_host_is_refused() {
         assert_eq!(RequestUrl::split(bad), None, "{bad:?}");
     }
 }
+
+#[tokio::test]
+async fn an_upgrade_on_any_method_but_get_is_refused_before_anything_is_looked_up() {
+    let r = router(&[]);
+    for method in ["POST", "PUT", "DELETE", "HEAD", "OPTIONS"] {
+        for upgrade in ["websocket", "WebSocket", "h2c, websocket"] {
+            let h = run(
+                &r,
+                req(
+                    method,
+                    "acme.app.example",
+                    "/realtime/v1/websocket",
+                    &[("upgrade", upgrade)],
+                ),
+                b"{}",
+            )
+            .await;
+            let (status, body) = reply_of(&h);
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (400, Some("invalid_upgrade"))
+            );
+        }
+    }
+    let h = run(
+        &r,
+        req(
+            "GET",
+            "acme.app.example",
+            "/realtime/v1/websocket",
+            &[("upgrade", "websocket")],
+        ),
+        b"",
+    )
+    .await;
+    assert!(forward_of(&h).upgrade);
+}

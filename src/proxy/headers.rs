@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use super::identity_headers::router_owned;
+
 /// RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard `proxy-connection`.
 const HOP_BY_HOP: [&str; 9] = [
     "connection",
@@ -14,26 +16,6 @@ const HOP_BY_HOP: [&str; 9] = [
     "transfer-encoding",
     "upgrade",
 ];
-
-/// Headers a client could use to claim another host, address or tenant. The router sets its own.
-fn client_may_not_send(name: &str) -> bool {
-    name.starts_with("x-tenant-")
-        || name.starts_with("x-forwarded-")
-        || matches!(
-            name,
-            "forwarded"
-                | "x-original-host"
-                | "x-host"
-                | "x-real-ip"
-                | "x-client-ip"
-                | "true-client-ip"
-                | "x-original-url"
-                | "x-rewrite-url"
-                | "cf-connecting-ip"
-                | "cf-connecting-ipv6"
-                | "host"
-        )
-}
 
 pub struct TenantHeaders<'a> {
     pub tenant_id: &'a str,
@@ -67,7 +49,7 @@ pub fn upstream_headers(client: &[(String, String)], t: &TenantHeaders) -> Vec<(
         }
         if HOP_BY_HOP.contains(&name.as_str())
             || connection_named.contains(&name)
-            || client_may_not_send(&name)
+            || router_owned(&name)
         {
             continue;
         }
@@ -91,6 +73,8 @@ pub fn upstream_headers(client: &[(String, String)], t: &TenantHeaders) -> Vec<(
     out.push(("x-forwarded-proto".into(), t.forwarded_proto.to_string()));
     if let Some(ip) = t.client_ip {
         out.push(("x-forwarded-for".into(), ip.to_string()));
+        // GoTrue takes the client address from here when `Sb-Forwarded-For` is enabled.
+        out.push(("sb-forwarded-for".into(), ip.to_string()));
     }
     out
 }

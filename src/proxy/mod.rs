@@ -2,6 +2,7 @@
 //! needs to stay on the tenant's own domain. Pure functions over plain data.
 
 pub mod headers;
+pub mod identity_headers;
 pub mod redirect;
 pub mod signup;
 

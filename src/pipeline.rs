@@ -8,7 +8,7 @@ use std::rc::Rc;
 use futures::future::LocalBoxFuture;
 use serde_json::json;
 
-use crate::auth::{authorise, bearer, Authenticator, Principal, TokenKind};
+use crate::auth::{authorise, bearer, credentials, Authenticator, Principal, TokenKind};
 use crate::config::{Config, DirectorySource, Project};
 use crate::cors;
 use crate::directory::cache::{CachePolicy, CacheStatus, DirectoryCache};
@@ -348,30 +348,58 @@ impl Router {
     }
 
     /// The bearer token decides who the caller is, except that a secret key or service_role JWT
-    /// in `apikey` is service_role at Supabase's gateway whatever the bearer says.
+    /// in `apikey` (header or query) is service_role at Supabase's gateway whatever the bearer
+    /// says. Every credential the request carries is looked at, so a harmless first value cannot
+    /// hide a service credential behind it; two different ones are ambiguous and refused.
     async fn authenticate(
         &self,
         req: &Incoming,
         project: &Project,
     ) -> Result<Principal, RouterError> {
-        let principal = self
-            .auth
-            .authenticate(req.header("authorization"), project)
-            .await?;
-        if let Some(key) = req
-            .header("apikey")
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-        {
+        let creds = credentials::collect(&req.headers, req.query.as_deref());
+        let mut principals = Vec::with_capacity(creds.authorization.len());
+        for value in &creds.authorization {
+            principals.push(self.auth.authenticate(Some(value), project).await?);
+        }
+        let mut keys: Vec<&str> = Vec::with_capacity(creds.apikeys.len());
+        for key in &creds.apikeys {
+            if keys.contains(&key.as_str()) {
+                continue;
+            }
+            keys.push(key);
             let by_key = self
                 .auth
                 .authenticate(Some(&format!("Bearer {key}")), project)
                 .await?;
             if by_key.kind == TokenKind::ServiceRole {
-                return Ok(by_key);
+                principals.insert(0, by_key);
             }
         }
-        Ok(principal)
+        let service = principals
+            .iter()
+            .position(|p| p.kind == TokenKind::ServiceRole);
+        if service.is_some() && !self.config.allow_service_role {
+            return Err(RouterError::ServiceRoleForbidden);
+        }
+        if creds.authorization.len() > 1 {
+            return Err(RouterError::InvalidToken(
+                "more than one Authorization credential".into(),
+            ));
+        }
+        if keys.len() > 1 {
+            return Err(RouterError::AmbiguousCredentials(
+                "more than one apikey (headers and query parameters)".into(),
+            ));
+        }
+        let chosen = service.unwrap_or(0);
+        Ok(if principals.is_empty() {
+            Principal {
+                kind: TokenKind::None,
+                claims: None,
+            }
+        } else {
+            principals.swap_remove(chosen)
+        })
     }
 
     async fn resolve(

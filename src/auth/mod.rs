@@ -4,6 +4,7 @@
 //! our HMAC provider; ES256/RS256 signatures are checked by a [`crypto::SignatureVerifier`] against
 //! the project's JWKS before the claims are read. Verified tokens are cached until they expire.
 
+pub mod credentials;
 pub mod crypto;
 pub mod jwks;
 pub mod token_cache;

@@ -36,12 +36,14 @@ function attacks(own) {
       body: `redirect%5Fto=${enc(EVIL)}&type=signup`,
     },
     {
+      // /recover reads no redirect from JSON: once the form view is gone, no carrier is left.
       name: "a JSON body served with a form content type",
       path: "/auth/v1/recover",
       method: "POST",
       headers: { "content-type": FORM },
       body: JSON.stringify({ email: "a@example.com", pad: `&redirect_to=${enc(EVIL)}&` }),
       json: true,
+      none: true,
     },
     {
       name: "a form body to /verify whose JSON view also names a target",
@@ -107,6 +109,7 @@ describe("auth redirects whatever carries them", () => {
         const rec = up.last();
         const seen = redirectCarriers(rec, { json: a.json });
         const targets = [...new Set(seen.map(([, v]) => v))];
+        if (a.none && targets.length === 0) return;
         assert.equal(targets.length, 1, `exactly one target, got ${JSON.stringify(seen)}`);
         assert.ok([origin, own].includes(targets[0]), `target on the tenant's host, got ${JSON.stringify(seen)}`);
         assert.ok(!JSON.stringify(seen).includes("evil.example"), `nothing of the attacker's target: ${JSON.stringify(seen)}`);

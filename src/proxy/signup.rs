@@ -50,9 +50,9 @@ pub fn stamp(
     tenant: &TenantRecord,
     body: &mut JsonObject,
 ) -> Result<(), RouterError> {
-    let mut data = match body.get("data").map(|raw| serde_json::from_str(raw.get())) {
-        None | Some(Ok(Value::Null)) => Map::new(),
-        Some(Ok(Value::Object(m))) => m,
+    let mut data = match body.get("data") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m,
         Some(_) => {
             return Err(RouterError::InvalidBody(
                 "\"data\" must be an object".into(),
@@ -60,9 +60,9 @@ pub fn stamp(
         }
     };
     data.insert("tenant_id".into(), Value::String(tenant.id.to_string()));
-    body.set("data", &data)?;
+    body.set("data", Value::Object(data));
     if ep == AuthEndpoint::Otp && invite_only(tenant) {
-        body.set("create_user", &false)?;
+        body.set("create_user", Value::Bool(false));
     }
     Ok(())
 }
@@ -85,7 +85,7 @@ mod tests {
     fn stamp_bytes(ep: AuthEndpoint, signup: &str, body: &[u8]) -> Result<Vec<u8>, RouterError> {
         let mut obj = JsonObject::parse(body, &KEYS)?;
         stamp(ep, &tenant(signup), &mut obj)?;
-        obj.to_bytes()
+        Ok(obj.to_bytes())
     }
 
     fn stamped(ep: AuthEndpoint, signup: &str, body: Value) -> Value {

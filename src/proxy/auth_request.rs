@@ -26,6 +26,11 @@ pub const DROPPED_HEADERS: [&str; 2] = ["redirect_to", "referer"];
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
+/// GoTrue's own cap on request bodies (`limitRequestBody(1 << 20)` in `internal/api/api.go`). A
+/// url-encoded body is read up to it, not just up to the sign-up cap: SAML assertions posted to
+/// `/sso/saml/acs` are forms and can be large.
+const GOTRUE_MAX_BODY_BYTES: usize = 1 << 20;
+
 /// The request's replacements: `query` is the whole new query (or the client's, unchanged), `body`
 /// is `Some` when the body changed.
 #[derive(Debug, Default, PartialEq)]
@@ -78,7 +83,12 @@ pub async fn prepare(
     let has_body = matches!(req.method.as_str(), "POST" | "PUT" | "PATCH");
     let form_typed = has_body && form_content_type(req)?;
     let raw = if has_body && (form_typed || ep.json_body_edited()) {
-        Some(read(body, body_limit).await?)
+        let limit = if form_typed && !ep.stamps_signup() {
+            body_limit.max(GOTRUE_MAX_BODY_BYTES)
+        } else {
+            body_limit
+        };
+        Some(read(body, limit).await?)
     } else {
         None
     };

@@ -110,7 +110,7 @@ pub async fn prepare(
             new_body = Some(go_json::escape_form_bytes(raw));
         } else if form_typed {
             form = Some(std::str::from_utf8(raw).map_err(|_| {
-                RouterError::InvalidBody("a url-encoded body must be ASCII".into())
+                RouterError::InvalidBody("a url-encoded body must be UTF-8".into())
             })?);
         }
     }

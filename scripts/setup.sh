@@ -14,6 +14,13 @@ if ! [ -x /usr/lib/postgresql/$PG_MAJOR/bin/postgres ] || ! [ -f /usr/share/post
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql-$PG_MAJOR postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl >/dev/null
 fi
 
+# Go (Debian 12: 1.19) builds tests/go-oracle, which reads the router's output as GoTrue's Go does.
+if ! command -v go >/dev/null; then
+  say "Go from Debian (the differential oracle of the workerd suite)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq golang-go >/dev/null
+fi
+
 say "Rust targets and components"
 rustup target add wasm32-unknown-unknown >/dev/null
 rustup component add clippy rustfmt >/dev/null 2>&1 || true

@@ -32,6 +32,15 @@ pub enum RouterError {
     BodyTooLarge { limit: usize },
     #[error("sign-up is closed on this tenant")]
     SignupClosed,
+    /// An `/auth/v1` path spelled so that a router or gateway upstream might read it as another.
+    #[error("path not in canonical form: {0}")]
+    InvalidPath(String),
+    /// Two credentials where Supabase reads one (`apikey` twice, in the header and the query).
+    #[error("ambiguous credentials: {0}")]
+    AmbiguousCredentials(String),
+    /// `Upgrade: websocket` on a method other than GET, or with a body (RFC 6455 §4.1).
+    #[error("a WebSocket upgrade must be a GET request without a body")]
+    UpgradeNotGet,
     #[error("tenant placement unavailable: {0}")]
     PlacementUnavailable(String),
     #[error("not found")]
@@ -71,6 +80,9 @@ impl RouterError {
             InvalidBody(_) => "invalid_body",
             BodyTooLarge { .. } => "body_too_large",
             SignupClosed => "signup_closed",
+            InvalidPath(_) => "invalid_path",
+            AmbiguousCredentials(_) => "ambiguous_credentials",
+            UpgradeNotGet => "invalid_upgrade",
             PlacementUnavailable(_) => "placement_unavailable",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
@@ -84,7 +96,11 @@ impl RouterError {
         use RouterError::*;
         match self {
             Misconfigured { .. } | ResponseBuildFailed => 500,
-            InvalidHost(_) | InvalidBody(_) => 400,
+            InvalidHost(_)
+            | InvalidBody(_)
+            | InvalidPath(_)
+            | AmbiguousCredentials(_)
+            | UpgradeNotGet => 400,
             InvalidToken(_) => 401,
             TenantSuspended | ServiceRoleForbidden | TenantMismatch | SignupClosed => 403,
             NoTenantForHost | TenantNotFound | NotFound => 404,
@@ -105,6 +121,8 @@ impl RouterError {
             InvalidToken(_) => Some("Sign in again to obtain a fresh access token."),
             TenantMismatch => Some("Sign in on this tenant's domain."),
             SignupClosed => Some("Ask an administrator of this tenant for an invitation."),
+            InvalidPath(_) => Some("Send the path as supabase-js does: no %-escapes, `;` or `//`."),
+            AmbiguousCredentials(_) => Some("Send one apikey and one Authorization header."),
             DirectoryUnavailable(_) => Some("Retry shortly."),
             ResponseBuildFailed => Some("Retry the request."),
             _ => None,
@@ -119,6 +137,8 @@ impl RouterError {
             InvalidHost(d)
             | InvalidToken(d)
             | InvalidBody(d)
+            | InvalidPath(d)
+            | AmbiguousCredentials(d)
             | DirectoryUnavailable(d)
             | PlacementUnavailable(d)
             | UpstreamUnreachable(d) => Some(d.clone()),

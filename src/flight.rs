@@ -8,6 +8,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
+use std::hash::Hash;
 use std::rc::Rc;
 
 use crate::runtime::Runtime;
@@ -16,11 +17,13 @@ const WAIT_TICK_MS: u64 = 5;
 
 type Slot<V> = Rc<RefCell<Option<V>>>;
 
-pub struct SingleFlight<V> {
-    slots: RefCell<HashMap<String, Slot<V>>>,
+/// Keyed by `K`: callers that must never share an answer must never share a key, so the key is
+/// the whole question (the directory's [`crate::host::HostKind`], not the text inside it).
+pub struct SingleFlight<V, K = String> {
+    slots: RefCell<HashMap<K, Slot<V>>>,
 }
 
-impl<V> Default for SingleFlight<V> {
+impl<V, K> Default for SingleFlight<V, K> {
     fn default() -> Self {
         Self {
             slots: RefCell::new(HashMap::new()),
@@ -30,14 +33,14 @@ impl<V> Default for SingleFlight<V> {
 
 /// Fills the slot with `abandoned` if the leader is dropped before finishing (its request was
 /// cancelled), so waiters are not left waiting for an answer that will never come.
-struct LeaderGuard<'a, V: Clone> {
-    flight: &'a SingleFlight<V>,
-    key: &'a str,
+struct LeaderGuard<'a, V: Clone, K: Hash + Eq> {
+    flight: &'a SingleFlight<V, K>,
+    key: &'a K,
     slot: Slot<V>,
     abandoned: Option<V>,
 }
 
-impl<V: Clone> Drop for LeaderGuard<'_, V> {
+impl<V: Clone, K: Hash + Eq> Drop for LeaderGuard<'_, V, K> {
     fn drop(&mut self) {
         if let Some(v) = self.abandoned.take() {
             self.slot.borrow_mut().get_or_insert(v);
@@ -46,8 +49,8 @@ impl<V: Clone> Drop for LeaderGuard<'_, V> {
     }
 }
 
-impl<V: Clone> SingleFlight<V> {
-    pub fn in_flight(&self, key: &str) -> bool {
+impl<V: Clone, K: Hash + Eq + Clone> SingleFlight<V, K> {
+    pub fn in_flight(&self, key: &K) -> bool {
         self.slots.borrow().contains_key(key)
     }
 
@@ -56,7 +59,7 @@ impl<V: Clone> SingleFlight<V> {
     pub async fn run<F, W>(
         &self,
         rt: &dyn Runtime,
-        key: &str,
+        key: &K,
         wait_limit_ms: u64,
         abandoned: V,
         work: W,
@@ -79,9 +82,7 @@ impl<V: Clone> SingleFlight<V> {
             }
         }
         let slot: Slot<V> = Rc::new(RefCell::new(None));
-        self.slots
-            .borrow_mut()
-            .insert(key.to_string(), slot.clone());
+        self.slots.borrow_mut().insert(key.clone(), slot.clone());
         let mut guard = LeaderGuard {
             flight: self,
             key,
@@ -107,9 +108,10 @@ mod tests {
     async fn concurrent_callers_share_one_run() {
         let rt = RealClock;
         let flight = SingleFlight::<u32>::default();
+        let k = "k".to_string();
         let runs = Cell::new(0);
         let call = || {
-            flight.run(&rt, "k", 1_000, 0, || async {
+            flight.run(&rt, &k, 1_000, 0, || async {
                 runs.set(runs.get() + 1);
                 tokio::time::sleep(std::time::Duration::from_millis(30)).await;
                 7
@@ -118,14 +120,15 @@ mod tests {
         let out = futures::future::join_all((0..10).map(|_| call())).await;
         assert!(out.iter().all(|v| *v == 7));
         assert_eq!(runs.get(), 1);
-        assert!(!flight.in_flight("k"));
+        assert!(!flight.in_flight(&k));
     }
 
     #[tokio::test]
     async fn waiters_get_the_abandoned_value_when_the_leader_is_dropped() {
         let rt = RealClock;
         let flight = SingleFlight::<u32>::default();
-        let leader = flight.run(&rt, "k", 1_000, 99, || async {
+        let k = "k".to_string();
+        let leader = flight.run(&rt, &k, 1_000, 99, || async {
             tokio::time::sleep(std::time::Duration::from_secs(10)).await;
             1
         });
@@ -134,25 +137,26 @@ mod tests {
             futures::poll!(&mut leader).is_pending(),
             "the leader registers the key"
         );
-        let mut waiter = Box::pin(flight.run(&rt, "k", 1_000, 98, || async { 2 }));
+        let mut waiter = Box::pin(flight.run(&rt, &k, 1_000, 98, || async { 2 }));
         assert!(
             futures::poll!(&mut waiter).is_pending(),
             "the second caller waits"
         );
         drop(leader);
         assert_eq!(waiter.await, 99, "the waiter sees the leader's abandonment");
-        assert!(!flight.in_flight("k"));
+        assert!(!flight.in_flight(&k));
     }
 
     #[tokio::test]
     async fn waiters_give_up_after_their_limit() {
         let rt = RealClock;
         let flight = SingleFlight::<u32>::default();
-        let leader = flight.run(&rt, "k", 50, 0, || async {
+        let k = "k".to_string();
+        let leader = flight.run(&rt, &k, 50, 0, || async {
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             1
         });
-        let waiter = flight.run(&rt, "k", 50, 5, || async { 2 });
+        let waiter = flight.run(&rt, &k, 50, 5, || async { 2 });
         let (l, w) = futures::future::join(leader, waiter).await;
         assert_eq!((l, w), (1, 5));
     }

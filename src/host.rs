@@ -8,8 +8,10 @@ use crate::error::RouterError;
 const MAX_NAME: usize = 253;
 const MAX_LABEL: usize = 63;
 
-/// What a normalised host means to the router.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a normalised host means to the router. It is the directory's whole question, so it is also
+/// the key of its cache and of its in-flight lookups: `Slug("acme")` (`acme.<base>`) and
+/// `CustomDomain("acme")` (a bare `Host: acme`) are different questions with different answers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HostKind {
     /// A base domain or a reserved label under one: the platform itself, never a tenant.
     Platform,
@@ -17,16 +19,6 @@ pub enum HostKind {
     Slug(String),
     /// Any other host, looked up as a tenant's custom domain.
     CustomDomain(String),
-}
-
-impl HostKind {
-    /// The directory cache key; slugs and domains never collide because a slug has no dot.
-    pub fn cache_key(&self) -> Option<&str> {
-        match self {
-            HostKind::Platform => None,
-            HostKind::Slug(s) | HostKind::CustomDomain(s) => Some(s),
-        }
-    }
 }
 
 fn invalid(why: impl Into<String>) -> RouterError {

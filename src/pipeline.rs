@@ -8,7 +8,9 @@ use std::rc::Rc;
 use futures::future::LocalBoxFuture;
 use serde_json::json;
 
-use crate::auth::{authorise, bearer, joins_tenant, Authenticator, Principal, TokenKind};
+use crate::auth::{
+    authorise, bearer, credentials, joins_tenant, Authenticator, Principal, TokenKind,
+};
 use crate::config::{Config, DirectorySource, Project};
 use crate::cors;
 use crate::directory::cache::{CachePolicy, CacheStatus, DirectoryCache};
@@ -17,8 +19,10 @@ use crate::directory::supabase::SupabaseDirectory;
 use crate::error::RouterError;
 use crate::host::{self, HostKind};
 use crate::log::{rfc3339, RequestLog};
+use crate::proxy::auth_paths::AUTH_PREFIX;
 use crate::proxy::headers::{upstream_headers, TenantHeaders};
-use crate::proxy::{redirect, signup, Route};
+use crate::proxy::redirect::{self, RedirectPolicy};
+use crate::proxy::{auth_request, Route};
 use crate::runtime::Runtime;
 use crate::tenant::{TenantRecord, TenantStatus};
 
@@ -84,6 +88,23 @@ impl Incoming {
     fn is_websocket_upgrade(&self) -> bool {
         self.header("upgrade")
             .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+    }
+
+    /// A `Content-Length` other than 0, or any `Transfer-Encoding`.
+    fn declares_body(&self) -> bool {
+        self.headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("transfer-encoding")
+                || (k.eq_ignore_ascii_case("content-length") && v.trim() != "0")
+        })
+    }
+
+    /// `websocket` anywhere in the `Upgrade` token list, which is what the runtime acts on.
+    fn names_websocket_upgrade(&self) -> bool {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("upgrade"))
+            .flat_map(|(_, v)| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
     }
 }
 
@@ -258,6 +279,14 @@ impl Router {
             )));
         }
 
+        // A WebSocket handshake is a GET without a body (RFC 6455 §4.1); anything else carrying
+        // one is malformed, and the runtime would fail it (a 5xx or its own plain-text 400) once
+        // forwarded. workerd hands the Worker such a request as a GET, bodiless, but keeps its
+        // framing headers: those are the trace left of a POST/PUT/… it rewrote.
+        if req.names_websocket_upgrade() && (req.method != "GET" || req.declares_body()) {
+            return Err(RouterError::UpgradeNotGet);
+        }
+
         // Phase: resolve the tenant from the host.
         let host = host::normalise(&req.host)?;
         ctx.host = host.clone();
@@ -337,30 +366,58 @@ impl Router {
     }
 
     /// The bearer token decides who the caller is, except that a secret key or service_role JWT
-    /// in `apikey` is service_role at Supabase's gateway whatever the bearer says.
+    /// in `apikey` (header or query) is service_role at Supabase's gateway whatever the bearer
+    /// says. Every credential the request carries is looked at, so a harmless first value cannot
+    /// hide a service credential behind it; two different ones are ambiguous and refused.
     async fn authenticate(
         &self,
         req: &Incoming,
         project: &Project,
     ) -> Result<Principal, RouterError> {
-        let principal = self
-            .auth
-            .authenticate(req.header("authorization"), project)
-            .await?;
-        if let Some(key) = req
-            .header("apikey")
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-        {
+        let creds = credentials::collect(&req.headers, req.query.as_deref());
+        let mut principals = Vec::with_capacity(creds.authorization.len());
+        for value in &creds.authorization {
+            principals.push(self.auth.authenticate(Some(value), project).await?);
+        }
+        let mut keys: Vec<&str> = Vec::with_capacity(creds.apikeys.len());
+        for key in &creds.apikeys {
+            if keys.contains(&key.as_str()) {
+                continue;
+            }
+            keys.push(key);
             let by_key = self
                 .auth
                 .authenticate(Some(&format!("Bearer {key}")), project)
                 .await?;
             if by_key.kind == TokenKind::ServiceRole {
-                return Ok(by_key);
+                principals.insert(0, by_key);
             }
         }
-        Ok(principal)
+        let service = principals
+            .iter()
+            .position(|p| p.kind == TokenKind::ServiceRole);
+        if service.is_some() && !self.config.allow_service_role {
+            return Err(RouterError::ServiceRoleForbidden);
+        }
+        if creds.authorization.len() > 1 {
+            return Err(RouterError::InvalidToken(
+                "more than one Authorization credential".into(),
+            ));
+        }
+        if keys.len() > 1 {
+            return Err(RouterError::AmbiguousCredentials(
+                "more than one apikey (headers and query parameters)".into(),
+            ));
+        }
+        let chosen = service.unwrap_or(0);
+        Ok(if principals.is_empty() {
+            Principal {
+                kind: TokenKind::None,
+                claims: None,
+            }
+        } else {
+            principals.swap_remove(chosen)
+        })
     }
 
     async fn resolve(
@@ -435,6 +492,7 @@ impl Router {
                 client_ip: req.client_ip.as_deref(),
                 upgrade: req.is_websocket_upgrade(),
                 body_replaced: false,
+                drop: &[],
             },
         );
         Ok(Action::Forward(Forward {
@@ -457,19 +515,20 @@ impl Router {
         tenant_hosts: &[String],
     ) -> Result<Action, RouterError> {
         let mut upstream_body = UpstreamBody::Passthrough;
-        if let Some(ep) = signup::endpoint(&req.method, &req.path) {
-            signup::precheck(ep, tenant)?;
-            let limit = self.config.signup_max_bytes;
-            let raw = body.read_limited(limit).await.map_err(|e| match e {
-                BodyError::TooLarge => RouterError::BodyTooLarge { limit },
-                BodyError::Read(why) => RouterError::InvalidBody(why),
-            })?;
-            upstream_body = UpstreamBody::Replaced(signup::stamp(ep, tenant, &raw)?);
-        }
         let mut query = req.query.clone();
-        if ctx.route == Route::Api("/auth/v1") {
-            query =
-                query.map(|q| redirect::rewrite_redirect_to(&q, tenant_hosts, &ctx.user_origin));
+        let mut drop: &[&str] = &[];
+        if ctx.route == Route::Api(AUTH_PREFIX) {
+            let policy = RedirectPolicy {
+                tenant_hosts,
+                user_origin: &ctx.user_origin,
+            };
+            let limit = self.config.signup_max_bytes;
+            let auth = auth_request::prepare(req, body, tenant, &policy, limit).await?;
+            query = auth.query;
+            if let Some(b) = auth.body {
+                upstream_body = UpstreamBody::Replaced(b);
+            }
+            drop = &auth_request::DROPPED_HEADERS;
         }
         let tenant_id = tenant.id.to_string();
         let upgrade = req.is_websocket_upgrade();
@@ -484,6 +543,7 @@ impl Router {
                 client_ip: req.client_ip.as_deref(),
                 upgrade,
                 body_replaced: matches!(upstream_body, UpstreamBody::Replaced(_)),
+                drop,
             },
         );
         Ok(Action::Forward(Forward {

@@ -125,7 +125,8 @@ pub struct JwksCache {
     rt: Rc<dyn Runtime>,
     min_refresh_ms: u64,
     state: RefCell<State>,
-    flight: SingleFlight<Result<(), String>>,
+    /// One key set per cache, so one flight: the key is `()`.
+    flight: SingleFlight<Result<(), String>, ()>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -199,7 +200,7 @@ impl JwksCache {
         self.flight
             .run(
                 &*self.rt,
-                "jwks",
+                &(),
                 FETCH_TIMEOUT_MS + 1_000,
                 abandoned,
                 || async {

@@ -4,6 +4,7 @@
 //! our HMAC provider; ES256/RS256 signatures are checked by a [`crypto::SignatureVerifier`] against
 //! the project's JWKS before the claims are read. Verified tokens are cached until they expire.
 
+pub mod credentials;
 pub mod crypto;
 pub mod jwks;
 pub mod token_cache;
@@ -218,6 +219,7 @@ impl Authenticator {
         };
         let header =
             jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed token header"))?;
+        refuse_critical_extensions(h)?;
         let alg = match header.alg {
             jsonwebtoken::Algorithm::HS256 => JwtAlg::Hs256,
             jsonwebtoken::Algorithm::ES256 => JwtAlg::Es256,
@@ -317,6 +319,22 @@ impl Authenticator {
     pub(crate) fn jwks_cache(&self, project: &Project) -> Rc<JwksCache> {
         self.jwks_for(project)
     }
+}
+
+/// RFC 7515 §4.1.11: a recipient must reject a JWS whose `crit` names extensions it does not
+/// understand. The router understands none, so any `crit` is refused (`null` and `[]` included),
+/// for every algorithm. jsonwebtoken parses `crit` and ignores it, hence this check of our own on
+/// the raw header (as a `Value`, whose code the router has anyway).
+fn refuse_critical_extensions(header_b64: &str) -> Result<(), RouterError> {
+    let raw = B64
+        .decode(header_b64)
+        .map_err(|_| invalid("malformed token header"))?;
+    let header: serde_json::Value =
+        serde_json::from_slice(&raw).map_err(|_| invalid("malformed token header"))?;
+    if header.get("crit").is_some() {
+        return Err(invalid("critical header extensions are not supported"));
+    }
+    Ok(())
 }
 
 fn kind_of(c: &Claims) -> Option<TokenKind> {

@@ -583,3 +583,24 @@ mod jwks_refresh {
         assert!(matches!(r, Err(RouterError::InvalidToken(_))));
     }
 }
+
+#[test]
+fn any_crit_in_the_header_is_refused_whatever_its_value() {
+    for header in [
+        json!({"alg": "HS256", "crit": ["exp"], "exp": 1}),
+        json!({"alg": "ES256", "crit": []}),
+        json!({"alg": "RS256", "crit": null}),
+        json!({"alg": "HS256", "crit": "b64"}),
+    ] {
+        let h = B64.encode(header.to_string());
+        assert!(
+            matches!(
+                refuse_critical_extensions(&h),
+                Err(RouterError::InvalidToken(_))
+            ),
+            "{header}"
+        );
+    }
+    let h = B64.encode(json!({"alg": "HS256", "typ": "JWT", "kid": "k"}).to_string());
+    assert_eq!(refuse_critical_extensions(&h), Ok(()));
+}

@@ -61,8 +61,9 @@ pub struct DirectoryCache<S> {
     source: S,
     rt: Rc<dyn Runtime>,
     policy: CachePolicy,
-    entries: RefCell<HashMap<String, Entry>>,
-    flights: SingleFlight<LookupResult>,
+    /// Keyed by the whole [`HostKind`]: a slug and a custom domain spelled alike never meet.
+    entries: RefCell<HashMap<HostKind, Entry>>,
+    flights: SingleFlight<LookupResult, HostKind>,
 }
 
 impl<S: TenantSource + 'static> DirectoryCache<S> {
@@ -86,15 +87,15 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
 
     /// Resolve a host. Errors only when the source fails and nothing usable is cached.
     pub async fn lookup(self: &Rc<Self>, key: &HostKind) -> Result<Lookup, DirectoryError> {
-        let Some(k) = key.cache_key() else {
+        if *key == HostKind::Platform {
             return Ok(Lookup {
                 record: None,
                 status: CacheStatus::Hit,
                 refresh: None,
             });
-        };
+        }
         let now = self.rt.now_ms();
-        let cached = self.entries.borrow().get(k).cloned();
+        let cached = self.entries.borrow().get(key).cloned();
         if let Some(e) = &cached {
             let age = now.saturating_sub(e.fetched_ms);
             if age < self.fresh_for(e) {
@@ -107,7 +108,7 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
             // Only positive entries are served while refreshing: a tenant created a moment ago
             // should not stay "not found" for a whole stale window.
             if e.record.is_some() && age < self.policy.ttl_ms + self.policy.stale_ms {
-                let refresh = if self.flights.in_flight(k) {
+                let refresh = if self.flights.in_flight(key) {
                     None
                 } else {
                     let this = Rc::clone(self);
@@ -135,7 +136,7 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
             Err(err) => {
                 // Directory down: an entry still inside its stale window beats a 503.
                 let now = self.rt.now_ms();
-                let usable = self.entries.borrow().get(k).cloned().filter(|e| {
+                let usable = self.entries.borrow().get(key).cloned().filter(|e| {
                     now.saturating_sub(e.fetched_ms) < self.fresh_for(e) + self.policy.stale_ms
                 });
                 match usable {
@@ -152,12 +153,11 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
 
     /// Ask the source, once for all concurrent requests of the same host, and remember the answer.
     async fn fetch(&self, key: &HostKind) -> LookupResult {
-        let k = key.cache_key().unwrap_or_default().to_string();
         let wait_limit = self.policy.lookup_timeout_ms + 1_000;
         self.flights
             .run(
                 &*self.rt,
-                &k,
+                key,
                 wait_limit,
                 Err(DirectoryError::Timeout),
                 || async {
@@ -172,7 +172,7 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
                         None => Err(DirectoryError::Timeout),
                     };
                     if let Ok(record) = &result {
-                        self.store(k.clone(), record.clone());
+                        self.store(key.clone(), record.clone());
                     }
                     result
                 },
@@ -180,7 +180,7 @@ impl<S: TenantSource + 'static> DirectoryCache<S> {
             .await
     }
 
-    fn store(&self, key: String, record: Option<TenantRecord>) {
+    fn store(&self, key: HostKind, record: Option<TenantRecord>) {
         let now = self.rt.now_ms();
         let mut entries = self.entries.borrow_mut();
         if entries.len() >= self.policy.max_entries && !entries.contains_key(&key) {
@@ -232,7 +232,11 @@ mod tests {
             self.calls.set(self.calls.get() + 1);
             let down = self.down.get();
             let delay = self.delay_ms;
-            let found = key.cache_key().filter(|k| self.known.contains(k)).map(|k| {
+            let name = match key {
+                HostKind::Slug(s) | HostKind::CustomDomain(s) => Some(s.as_str()),
+                HostKind::Platform => None,
+            };
+            let found = name.filter(|k| self.known.contains(k)).map(|k| {
                 serde_json::from_value::<TenantRecord>(serde_json::json!({
                     "id": "11111111-1111-4111-8111-111111111111", "slug": k, "name": k,
                     "status": "active", "signup": "open"
@@ -384,6 +388,132 @@ mod tests {
             h.cache.lookup(&slug("acme")).await.err(),
             Some(DirectoryError::Timeout)
         );
+    }
+
+    /// The directory of the property below: each host kind has its own record, or none.
+    struct KeyedSource {
+        delay_ms: u64,
+    }
+
+    fn record(slug: &str, domain: Option<&str>) -> TenantRecord {
+        serde_json::from_value(serde_json::json!({
+            "id": "11111111-1111-4111-8111-111111111111", "slug": slug, "name": slug,
+            "status": "active", "signup": "open", "custom_domain": domain
+        }))
+        .unwrap()
+    }
+
+    /// What the directory holds for `key`: slugs `acme` and `globex`, domain `crm.globex.test`.
+    fn directory_record(key: &HostKind) -> Option<TenantRecord> {
+        match key {
+            HostKind::Slug(s) if s == "acme" => Some(record("acme", None)),
+            HostKind::Slug(s) if s == "globex" => Some(record("globex", Some("crm.globex.test"))),
+            HostKind::CustomDomain(d) if d == "crm.globex.test" => {
+                Some(record("globex", Some("crm.globex.test")))
+            }
+            _ => None,
+        }
+    }
+
+    impl TenantSource for KeyedSource {
+        fn lookup(&self, key: &HostKind) -> LocalBoxFuture<'static, LookupResult> {
+            let found = directory_record(key);
+            let delay = self.delay_ms;
+            Box::pin(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+                Ok(found)
+            })
+        }
+    }
+
+    /// Hosts whose keys could collide: a bare slug is a custom-domain lookup of the same text.
+    fn keys() -> Vec<HostKind> {
+        vec![
+            HostKind::Slug("acme".into()),
+            HostKind::CustomDomain("acme".into()),
+            HostKind::Slug("globex".into()),
+            HostKind::CustomDomain("globex".into()),
+            HostKind::CustomDomain("crm.globex.test".into()),
+            HostKind::Slug("nobody".into()),
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Lookup(usize),
+        /// Two lookups at once, so they may meet in flight.
+        Concurrent(usize, usize),
+        Advance(u64),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        let n = keys().len();
+        prop_oneof![
+            (0..n).prop_map(Op::Lookup),
+            (0..n, 0..n).prop_map(|(a, b)| Op::Concurrent(a, b)),
+            prop_oneof![Just(1_000u64), Just(11_000), Just(61_000), Just(400_000)]
+                .prop_map(Op::Advance),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::with_cases(48)
+        })]
+        /// For any sequence of requests, the answer for host Y is the directory's record for Y:
+        /// no lookup of another host (hit, miss, stale, refresh or in flight) changes it.
+        #[test]
+        fn the_answer_for_a_host_depends_only_on_its_own_record(
+            ops in proptest::collection::vec(op(), 1..24)
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let clock = ManualClock::at(1_000_000);
+                let policy = CachePolicy {
+                    ttl_ms: 60_000,
+                    negative_ttl_ms: 10_000,
+                    stale_ms: 300_000,
+                    max_entries: 4,
+                    lookup_timeout_ms: 1_000,
+                };
+                let cache = DirectoryCache::new(KeyedSource { delay_ms: 2 }, clock.clone(), policy);
+                let keys = keys();
+                // Checks the answer and hands back its background refresh, which `wait_until` would run.
+                let check = |key: &HostKind, got: Result<Lookup, DirectoryError>| {
+                    let got = got.map(|l| (l.record, l.refresh));
+                    let (record, refresh) = match got {
+                        Ok((record, refresh)) => (Ok(record), refresh),
+                        Err(e) => (Err(e), None),
+                    };
+                    assert_eq!(record, Ok(directory_record(key)), "answer for {key:?}");
+                    refresh
+                };
+                for op in ops {
+                    match op {
+                        Op::Lookup(i) => {
+                            if let Some(refresh) = check(&keys[i], cache.lookup(&keys[i]).await) {
+                                refresh.await;
+                            }
+                        }
+                        Op::Concurrent(a, b) => {
+                            let (la, lb) = futures::future::join(
+                                cache.lookup(&keys[a]),
+                                cache.lookup(&keys[b]),
+                            )
+                            .await;
+                            let refreshes = [check(&keys[a], la), check(&keys[b], lb)];
+                            futures::future::join_all(refreshes.into_iter().flatten()).await;
+                        }
+                        Op::Advance(ms) => clock.advance(ms),
+                    }
+                }
+            });
+        }
     }
 
     #[tokio::test]

@@ -684,3 +684,141 @@ fn request_url_without_scheme_or_host_is_refused() {
         assert_eq!(RequestUrl::split(bad), None, "{bad:?}");
     }
 }
+
+#[tokio::test]
+async fn an_upgrade_on_any_method_but_get_is_refused_before_anything_is_looked_up() {
+    let r = router(&[]);
+    for method in ["POST", "PUT", "DELETE", "HEAD", "OPTIONS"] {
+        for upgrade in ["websocket", "WebSocket", "h2c, websocket"] {
+            let h = run(
+                &r,
+                req(
+                    method,
+                    "acme.app.example",
+                    "/realtime/v1/websocket",
+                    &[("upgrade", upgrade)],
+                ),
+                b"{}",
+            )
+            .await;
+            let (status, body) = reply_of(&h);
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (400, Some("invalid_upgrade"))
+            );
+        }
+    }
+    let h = run(
+        &r,
+        req(
+            "GET",
+            "acme.app.example",
+            "/realtime/v1/websocket",
+            &[("upgrade", "websocket")],
+        ),
+        b"",
+    )
+    .await;
+    assert!(forward_of(&h).upgrade);
+}
+
+#[tokio::test]
+async fn auth_redirect_carriers_become_one_query_target_and_the_others_are_dropped() {
+    let r = router(&[]);
+    let h = run(
+        &r,
+        req(
+            "POST",
+            "acme.app.example",
+            "/auth/v1/recover?redirect%5Fto=https%3A%2F%2Fevil.example%2F&x=1",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("redirect_to", "https://evil.example/h"),
+                ("referer", "https://acme.app.example/page"),
+            ],
+        ),
+        b"email=a%40b.c&redirect_to=https%3A%2F%2Facme.app.example%2Fok",
+    )
+    .await;
+    let f = forward_of(&h);
+    assert_eq!(
+        f.url,
+        "https://proj.supabase.co/auth/v1/recover?x=1&redirect_to=https%3A%2F%2Facme.app.example%2F"
+    );
+    assert!(header(f, "redirect_to").is_empty() && header(f, "referer").is_empty());
+    assert_eq!(f.body, UpstreamBody::Replaced(b"email=a%40b.c".to_vec()));
+}
+
+#[tokio::test]
+async fn invite_only_and_non_canonical_auth_paths_are_refused_before_anything_is_read() {
+    let r = router(&[]);
+    for (host, path, status, code) in [
+        (
+            "crm.globex.test",
+            "/auth/v1/magiclink",
+            403,
+            "signup_closed",
+        ),
+        (
+            "crm.globex.test",
+            "/auth/v1/authorize?provider=google",
+            403,
+            "signup_closed",
+        ),
+        (
+            "crm.globex.test",
+            "/auth/v1/token?grant%5Ftype=id_token",
+            403,
+            "signup_closed",
+        ),
+        ("acme.app.example", "/auth/v1/sign%75p", 400, "invalid_path"),
+        ("acme.app.example", "/auth/v1//signup", 400, "invalid_path"),
+    ] {
+        let (s, b) = reply_of(&run(&r, req("POST", host, path, &[]), b"{}").await);
+        assert_eq!(
+            (s, b["error_code"].as_str()),
+            (status, Some(code)),
+            "{host}{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_service_credential_anywhere_in_the_request_is_refused() {
+    let r = router(&[]);
+    for (path, headers) in [
+        ("/rest/v1/contacts?api%6Bey=sb_secret_x", vec![]),
+        (
+            "/rest/v1/contacts",
+            vec![("apikey", "sb_publishable_anon, sb_secret_x")],
+        ),
+        (
+            "/rest/v1/contacts",
+            vec![("apikey", "sb_publishable_anon"), ("apikey", "sb_secret_x")],
+        ),
+    ] {
+        let (s, b) = reply_of(&run(&r, req("GET", "acme.app.example", path, &headers), b"").await);
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (403, Some("service_role_forbidden")),
+            "{path} {headers:?}"
+        );
+    }
+    let (s, b) = reply_of(
+        &run(
+            &r,
+            req(
+                "GET",
+                "acme.app.example",
+                "/rest/v1/contacts?apikey=sb_publishable_other",
+                &[("apikey", "sb_publishable_anon")],
+            ),
+            b"",
+        )
+        .await,
+    );
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (400, Some("ambiguous_credentials"))
+    );
+}

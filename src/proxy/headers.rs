@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use super::identity_headers::router_owned;
+
 /// RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard `proxy-connection`.
 const HOP_BY_HOP: [&str; 9] = [
     "connection",
@@ -15,26 +17,6 @@ const HOP_BY_HOP: [&str; 9] = [
     "upgrade",
 ];
 
-/// Headers a client could use to claim another host, address or tenant. The router sets its own.
-fn client_may_not_send(name: &str) -> bool {
-    name.starts_with("x-tenant-")
-        || name.starts_with("x-forwarded-")
-        || matches!(
-            name,
-            "forwarded"
-                | "x-original-host"
-                | "x-host"
-                | "x-real-ip"
-                | "x-client-ip"
-                | "true-client-ip"
-                | "x-original-url"
-                | "x-rewrite-url"
-                | "cf-connecting-ip"
-                | "cf-connecting-ipv6"
-                | "host"
-        )
-}
-
 pub struct TenantHeaders<'a> {
     pub tenant_id: &'a str,
     pub tenant_slug: &'a str,
@@ -47,6 +29,8 @@ pub struct TenantHeaders<'a> {
     pub upgrade: bool,
     /// The body is replaced, so the client's length no longer applies.
     pub body_replaced: bool,
+    /// Further client headers not to forward (lowercase), e.g. auth redirect carriers.
+    pub drop: &'a [&'a str],
 }
 
 /// The headers sent upstream: the client's, cleaned, plus exactly one of each router header.
@@ -67,7 +51,8 @@ pub fn upstream_headers(client: &[(String, String)], t: &TenantHeaders) -> Vec<(
         }
         if HOP_BY_HOP.contains(&name.as_str())
             || connection_named.contains(&name)
-            || client_may_not_send(&name)
+            || router_owned(&name)
+            || t.drop.contains(&name.as_str())
         {
             continue;
         }
@@ -91,6 +76,8 @@ pub fn upstream_headers(client: &[(String, String)], t: &TenantHeaders) -> Vec<(
     out.push(("x-forwarded-proto".into(), t.forwarded_proto.to_string()));
     if let Some(ip) = t.client_ip {
         out.push(("x-forwarded-for".into(), ip.to_string()));
+        // GoTrue takes the client address from here when `Sb-Forwarded-For` is enabled.
+        out.push(("sb-forwarded-for".into(), ip.to_string()));
     }
     out
 }
@@ -180,6 +167,7 @@ mod tests {
             client_ip: Some("203.0.113.7"),
             upgrade,
             body_replaced: false,
+            drop: &[],
         }
     }
 

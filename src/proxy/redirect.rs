@@ -1,45 +1,116 @@
-//! Keeping Supabase Auth on the tenant's own domain: `redirect_to` and `Location`.
+//! Keeping Supabase Auth on the tenant's own domain: the redirect target of an auth request, and
+//! `Location` on the way back.
+//!
+//! GoTrue reads a redirect target from several carriers (`internal/utilities/request.go`
+//! `GetReferrer`: the `redirect_to` header, then `r.Form` — url-encoded body values before query
+//! values, keys percent-decoded — then `Referer`; `/verify` (POST) and `/sso` read `redirect_to`
+//! from their JSON body). Which one it ends up using depends on its own allow list, which the router
+//! cannot see, so the router normalises them together: the target GoTrue would look at first is
+//! kept if [`RedirectPolicy`] accepts it, else replaced by the user's origin, and that one target
+//! is all that is forwarded — every other carrier is removed.
 
 use crate::host;
 
-/// Replace every `redirect_to` query parameter whose host is not one of the tenant's hosts with
-/// `origin/`. Other parameters keep their exact encoding.
-pub fn rewrite_redirect_to(query: &str, tenant_hosts: &[String], origin: &str) -> String {
-    query
-        .split('&')
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            if name != "redirect_to" {
-                return pair.to_string();
-            }
-            let decoded: String = url::form_urlencoded::parse(format!("v={value}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
-            if redirect_allowed(&decoded, tenant_hosts) {
-                pair.to_string()
-            } else {
-                let safe = format!("{origin}/");
-                format!(
-                    "redirect_to={}",
-                    url::form_urlencoded::byte_serialize(safe.as_bytes()).collect::<String>()
-                )
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+/// Where an auth redirect may land.
+///
+/// One kind of target today: an `http(s)` URL on one of the tenant's hosts. The router's signed
+/// return URL for the tenant (the auth-on-every-domain issue) is meant to be a second kind,
+/// accepted in [`RedirectPolicy::accepts`] beside the first; nothing else here changes for it.
+pub struct RedirectPolicy<'a> {
+    pub tenant_hosts: &'a [String],
+    /// `scheme://host[:port]` the user is on: the replacement for a refused target.
+    pub user_origin: &'a str,
 }
 
-fn redirect_allowed(target: &str, tenant_hosts: &[String]) -> bool {
-    let Ok(u) = url::Url::parse(target) else {
-        return false;
-    };
-    if !matches!(u.scheme(), "http" | "https") {
+impl RedirectPolicy<'_> {
+    pub fn accepts(&self, target: &str) -> bool {
+        on_tenant_host(target, self.tenant_hosts)
+    }
+
+    /// `requested` when accepted, else `user_origin/`.
+    pub fn resolve(&self, requested: &str) -> String {
+        if self.accepts(requested) {
+            requested.to_string()
+        } else {
+            format!("{}/", self.user_origin)
+        }
+    }
+}
+
+/// A target on one of `tenant_hosts`, written so plainly that every URL parser agrees on its host:
+/// lowercase `http://` or `https://`, an authority that is a valid host name (optionally with a
+/// port) with no userinfo, and nothing non-ASCII, blank, control or `\` anywhere.
+fn on_tenant_host(target: &str, tenant_hosts: &[String]) -> bool {
+    if target
+        .chars()
+        .any(|c| !c.is_ascii() || c.is_ascii_control() || c == ' ' || c == '\\')
+    {
         return false;
     }
-    u.host_str()
-        .and_then(|h| host::normalise(h).ok())
-        .is_some_and(|h| tenant_hosts.contains(&h))
+    let Some(rest) = target
+        .strip_prefix("https://")
+        .or_else(|| target.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    !authority.contains('@') && host::normalise(authority).is_ok_and(|h| tenant_hosts.contains(&h))
+}
+
+/// Every redirect target an auth request carries, per carrier, as GoTrue decodes them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Carriers {
+    /// `redirect_to` of the JSON body, on the endpoints that read it.
+    pub json_body: Option<String>,
+    pub header: Option<String>,
+    pub form_body: Vec<String>,
+    pub query: Vec<String>,
+    pub referer: Option<String>,
+}
+
+/// The one target to forward, and where.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Set as the JSON body's `redirect_to` (it had one).
+    pub json_body: Option<String>,
+    /// Sent as the single `redirect_to` query parameter (some other carrier had one).
+    pub query: Option<String>,
+}
+
+impl Carriers {
+    fn non_json(&self) -> impl Iterator<Item = &str> {
+        self.header
+            .iter()
+            .chain(&self.form_body)
+            .chain(&self.query)
+            .chain(&self.referer)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The target GoTrue looks at first: the JSON body's where read, else `GetReferrer`'s order.
+    fn requested(&self) -> Option<&str> {
+        self.json_body
+            .as_deref()
+            .filter(|v| !v.is_empty())
+            .into_iter()
+            .chain(self.non_json())
+            .next()
+    }
+
+    pub fn plan(&self, policy: &RedirectPolicy) -> Plan {
+        let Some(target) = self.requested().map(|r| policy.resolve(r)) else {
+            return Plan::default();
+        };
+        Plan {
+            json_body: self
+                .json_body
+                .as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|_| target.clone()),
+            query: self.non_json().next().map(|_| target),
+        }
+    }
 }
 
 /// An upstream `Location` on the project's own URL becomes the same path on the user's origin.
@@ -59,47 +130,82 @@ mod tests {
         vec!["acme.app.example".into(), "crm.acme.com".into()]
     }
 
-    #[test]
-    fn foreign_redirect_to_is_replaced_by_the_users_origin() {
-        let q = rewrite_redirect_to(
-            "type=signup&redirect_to=https%3A%2F%2Fevil.com%2Fsteal&x=1",
-            &hosts(),
-            "https://acme.app.example",
-        );
-        assert_eq!(
-            q,
-            "type=signup&redirect_to=https%3A%2F%2Facme.app.example%2F&x=1"
-        );
+    fn policy(hosts: &[String]) -> RedirectPolicy<'_> {
+        RedirectPolicy {
+            tenant_hosts: hosts,
+            user_origin: "https://acme.app.example",
+        }
     }
 
     #[test]
-    fn tenant_redirect_to_is_kept_verbatim() {
-        let q = "redirect_to=https%3A%2F%2Fcrm.acme.com%2Fwelcome%3Fa%3D1";
-        assert_eq!(
-            rewrite_redirect_to(q, &hosts(), "https://acme.app.example"),
-            q
-        );
+    fn targets_on_the_tenants_hosts_are_accepted() {
+        let h = hosts();
+        for t in [
+            "https://crm.acme.com/welcome?a=1",
+            "http://acme.app.example:8443/",
+            "https://ACME.app.example",
+        ] {
+            assert!(policy(&h).accepts(t), "{t}");
+        }
     }
 
     #[test]
-    fn lookalike_and_non_http_redirects_are_replaced() {
-        for target in [
+    fn lookalike_ambiguous_and_non_http_targets_are_refused() {
+        let h = hosts();
+        for t in [
             "https://acme.app.example.evil.com/",
+            "https://acme.app.example@evil.com/",
+            "https://acme.app.example\\@evil.com/",
+            "https://evil.com\\acme.app.example",
+            "HTTPS://acme.app.example/",
+            "https://acme.app.example /",
+            "https://acme.app.example/\u{0}",
             "javascript:alert(1)",
             "//evil.com",
             "/relative",
             "https://globex.app.example/",
+            "",
         ] {
-            let q = format!(
-                "redirect_to={}",
-                url::form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>()
-            );
-            assert_eq!(
-                rewrite_redirect_to(&q, &hosts(), "https://acme.app.example"),
-                "redirect_to=https%3A%2F%2Facme.app.example%2F",
-                "{target}"
-            );
+            assert!(!policy(&h).accepts(t), "{t}");
         }
+    }
+
+    #[test]
+    fn the_first_carrier_decides_and_one_target_goes_where_the_carriers_were() {
+        let h = hosts();
+        let own = "https://crm.acme.com/a".to_string();
+        let evil = "https://evil.com/".to_string();
+        let c = Carriers {
+            header: Some(evil.clone()),
+            query: vec![own.clone()],
+            referer: Some(own.clone()),
+            ..Carriers::default()
+        };
+        assert_eq!(
+            c.plan(&policy(&h)),
+            Plan {
+                json_body: None,
+                query: Some("https://acme.app.example/".into())
+            }
+        );
+        let c = Carriers {
+            json_body: Some(own.clone()),
+            query: vec![evil.clone()],
+            ..Carriers::default()
+        };
+        assert_eq!(
+            c.plan(&policy(&h)),
+            Plan {
+                json_body: Some(own.clone()),
+                query: Some(own.clone())
+            }
+        );
+        assert_eq!(Carriers::default().plan(&policy(&h)), Plan::default());
+        let empty = Carriers {
+            query: vec![String::new()],
+            ..Carriers::default()
+        };
+        assert_eq!(empty.plan(&policy(&h)), Plan::default());
     }
 
     #[test]

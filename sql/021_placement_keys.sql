@@ -1,7 +1,7 @@
 -- rollout: contract
--- 020 resolve_tenant publishes no internal name (issue 10 item 6).
+-- 021 resolve_tenant publishes no internal name (issue 10 item 6).
 --
--- resolve_tenant is callable by anyone; until 019 it returned `"placement": {"project": "<name>"}`,
+-- resolve_tenant is callable by anyone; until 020 it returned `"placement": {"project": "<name>"}`,
 -- the operator's internal name of a dedicated project. Each project now has an opaque random key
 -- (tenancy.placement_keys, made when a tenant is first placed there) and the record carries
 -- `"placement": {"key": "pk_…"}`. The router finds the DEDICATED_PROJECTS entry whose "key" is that
@@ -40,15 +40,8 @@ language plpgsql stable security definer
 set search_path = ''
 as $$
 declare
-  v_tenant public.tenants;
+  v_tenant public.tenants := tenancy.find_tenant(p_slug, p_domain);
 begin
-  if p_slug is not null then
-    select * into v_tenant from public.tenants t where t.slug = lower(btrim(p_slug));
-  elsif p_domain is not null then
-    select t.* into v_tenant
-    from public.tenant_domains d join public.tenants t on t.id = d.tenant_id
-    where d.hostname = rtrim(lower(btrim(p_domain)), '.') and tenancy.domain_routes(d.status);
-  end if;
   if v_tenant.id is null then
     return null;
   end if;

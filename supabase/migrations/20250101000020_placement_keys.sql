@@ -1,1 +1,0 @@
-../../sql/020_placement_keys.sql

@@ -1,0 +1,1 @@
+../../sql/020_tenant_lifecycle.sql

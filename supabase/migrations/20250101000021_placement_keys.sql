@@ -1,0 +1,1 @@
+../../sql/021_placement_keys.sql

@@ -190,7 +190,7 @@ impl Router {
         let directory = match &config.directory {
             DirectorySource::Static(records) => Directory::Static(StaticDirectory::new(records)),
             DirectorySource::Supabase => Directory::Supabase(DirectoryCache::new(
-                SupabaseDirectory::new(&config.shared.url, &config.shared.anon_key),
+                SupabaseDirectory::new(&config.shared.url, &config.shared.anon_key, rt.clone()),
                 rt.clone(),
                 CachePolicy {
                     ttl_ms: config.directory_ttl_s * 1000,

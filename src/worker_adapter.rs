@@ -24,7 +24,7 @@ use crate::pipeline::{
     Router, UpstreamBody,
 };
 use crate::proxy::headers::{header_edits, HeaderEdit};
-use crate::runtime::Runtime;
+use crate::runtime::{HttpRequest, HttpResponse, Runtime};
 use crate::slots::{Key, Slots};
 
 mod tasks;
@@ -38,6 +38,28 @@ impl Runtime for JsRuntime {
     }
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
         Box::pin(tasks::Sleep::new(ms))
+    }
+    fn fetch(&self, req: HttpRequest) -> LocalBoxFuture<'static, Result<HttpResponse, String>> {
+        Box::pin(async move {
+            let init = web_sys::RequestInit::new();
+            init.set_method(req.method);
+            init.set_headers(&header_list(&req.headers));
+            if let Some(body) = &req.body {
+                init.set_body(&JsValue::from_str(body));
+            }
+            let promise = global_scope().fetch_with_str_and_init(&req.url, &init);
+            let resp: web_sys::Response = Awaited::new(&promise)
+                .await
+                .map_err(js_err)?
+                .unchecked_into();
+            let body = Awaited::new(&resp.array_buffer().map_err(js_err)?)
+                .await
+                .map_err(js_err)?;
+            Ok(HttpResponse {
+                status: resp.status(),
+                body: Uint8Array::new(&body).to_vec(),
+            })
+        })
     }
 }
 

@@ -4,7 +4,7 @@
 #   scripts/pg-cluster.sh start DIR          initdb in DIR, start on a free 127.0.0.1 port (unix socket in
 #                                            DIR, trust auth), write DIR/env, print the port
 #   scripts/pg-cluster.sh load DIR [--seed]  apply the Supabase stand-in, then sql/ in migration order
-#                                            (supabase/migrations/*.sql, symlinks into sql/), then
+#                                            (supabase/migrations/*.sql, copies of sql/ made by scripts/migrations.sh), then
 #                                            optionally sql/seed.sql
 #   scripts/pg-cluster.sh stop DIR           stop the cluster (DIR is left for the caller to remove)
 #

@@ -17,6 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
 
 SMOKE=${DEV_SMOKE:-0}
 if [ "$SMOKE" = 1 ]; then
@@ -88,7 +90,9 @@ cleanup() {
   rm -rf "$WORK"
   if [ -n "$leftovers" ]; then say "had to kill leftovers:$leftovers"; else say "stopped; no process left behind"; fi
 }
-on_signal() { cleanup; exit 130; }
+# Ctrl-C (or a TERM) is how `make dev` is meant to end: a clean stop exits 0, so make reports no
+# error (it would print "Error 130" for a child that exits with the signal's status).
+on_signal() { cleanup; exit 0; }
 trap on_signal INT TERM HUP
 trap cleanup EXIT
 

@@ -5,6 +5,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
 LOGS=$(mktemp -d)
 trap 'rm -rf "$LOGS"' EXIT
 

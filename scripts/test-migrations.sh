@@ -16,7 +16,8 @@ pass=0; fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 tmp=$(mktemp -d /tmp/tenant-router-migrations.XXXXXX)
-cleanup() { bash scripts/pg-cluster.sh stop "$tmp/pg" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+pg=$(mktemp -d /tmp/tenant-router-migrations-pg.XXXXXX)   # handed to the postgres user as root
+cleanup() { bash scripts/pg-cluster.sh stop "$pg" >/dev/null 2>&1 || true; rm -rf "$tmp" "$pg"; }
 trap cleanup EXIT INT TERM
 finish() { echo "supabase: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
 
@@ -35,10 +36,9 @@ done
 [ "$plain" = 1 ] && ok "every supabase/migrations file of a symlink-less clone is SQL"
 (cd "$clone" && bash scripts/migrations.sh check >/dev/null) && ok "the clone's supabase/migrations/ is what sql/ makes" || bad "migrations.sh check in the clone"
 
-mkdir -p "$tmp/pg"
-bash scripts/pg-cluster.sh start "$tmp/pg" >/dev/null || { bad "throwaway PostgreSQL did not start"; finish; }
+bash scripts/pg-cluster.sh start "$pg" >/dev/null || { bad "throwaway PostgreSQL did not start"; finish; }
 # shellcheck disable=SC1091
-. "$tmp/pg/env"
+. "$pg/env"
 url="$DATABASE_URL?sslmode=disable"
 q() { psql -X -q -t -A -v ON_ERROR_STOP=1 -c "$1" 2>&1; }
 # What the Supabase image provides and the migrations expect (roles, auth schema).

@@ -126,6 +126,8 @@ pub struct Forward {
 pub enum Action {
     Reply(Reply),
     Forward(Forward),
+    /// The client's request as it came, to `fetch` (the zone's origin): certificate validation.
+    PassThrough,
 }
 
 /// Everything the phases learn about one request.
@@ -256,6 +258,12 @@ impl Router {
                 200,
                 json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
             )));
+        }
+
+        // A certificate authority validating a custom hostname must reach the origin, whatever
+        // the host or the directory says: before any lookup, nothing changed.
+        if ctx.route == Route::CertValidation {
+            return Ok(Action::PassThrough);
         }
 
         // Phase: resolve the tenant from the host.

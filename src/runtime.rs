@@ -4,7 +4,7 @@
 //! workerd provides them through JS (`Date.now`, `setTimeout`, `fetch`), native tests through
 //! tokio; the core stays free of both. The HTTP client is the runtime's own `fetch` rather than an
 //! HTTP crate: reqwest's wasm32 backend calls that same `fetch`, but brought its own copies of
-//! `http`, `base64` and friends into the .wasm (~30 KiB gzipped of the bundle).
+//! `http`, `base64` and friends into the .wasm (25 KiB of the gzipped bundle).
 
 use std::future::Future;
 

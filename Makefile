@@ -32,7 +32,8 @@ profile:
 	bash scripts/build-worker.sh --profile profiling --no-opt --out-dir build-profile
 	$(ENV) node --experimental-websocket bench/worker/profile.mjs
 
-# What CI does on main (README, Deploy): the tested bundle, then the migrations around it.
+# What CI does on main (README, Deploy), from this machine: build and gate the bundle, then
+# expand migrations, the bundle, contract migrations. Needs `supabase link` and the Cloudflare token.
 deploy:
 	bash scripts/bundle.sh
 	bash scripts/deploy.sh

@@ -85,7 +85,7 @@ cleanup() {
       kill -KILL "$WRANGLER_PID" 2>/dev/null || true
       for k in $wkids; do kill -0 "$k" 2>/dev/null && { leftovers+=" $k"; kill -KILL "$k" 2>/dev/null || true; }; done
     fi
-    supabase stop >/dev/null 2>&1 || true
+    "$SUPABASE_CLI" stop >/dev/null 2>&1 || true
   fi
   rm -rf "$WORK"
   if [ -n "$leftovers" ]; then say "had to kill leftovers:$leftovers"; else say "stopped; no process left behind"; fi
@@ -99,11 +99,13 @@ trap cleanup EXIT
 # ---------------------------------------------------------------- start
 ANON_KEY=""
 SUPABASE_API=""
-if command -v supabase >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+# The CLI is the pinned npm one (package.json); `supabase start` needs a running Docker engine.
+SUPABASE_CLI=$ROOT/node_modules/.bin/supabase
+if [ -x "$SUPABASE_CLI" ] && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   MODE=supabase
   say "Supabase CLI and Docker found: supabase start (migrations, seed, access token hook from supabase/)"
-  supabase start >&2
-  supabase status -o env >"$WORK/supabase.env"
+  "$SUPABASE_CLI" start >&2
+  "$SUPABASE_CLI" status -o env >"$WORK/supabase.env"
   # shellcheck disable=SC1091
   set -a; . "$WORK/supabase.env"; set +a
   SUPABASE_API=${API_URL:?supabase status gave no API_URL}
@@ -123,7 +125,7 @@ if command -v supabase >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 && d
   done
 else
   MODE=standin
-  say "no Supabase CLI + Docker here: PostgreSQL 15 + schema + seed, the Supabase test stand-ins, the router in workerd"
+  say "no Docker engine here for supabase start: PostgreSQL 15 + schema + seed, the Supabase test stand-ins, the router in workerd"
   node tests/support/stack.mjs >"$WORK/stack.out" 2>"$WORK/stack.err" &
   STACK_PID=$!
   for _ in $(seq 1 600); do

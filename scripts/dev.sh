@@ -99,9 +99,10 @@ trap cleanup EXIT
 # ---------------------------------------------------------------- start
 ANON_KEY=""
 SUPABASE_API=""
-# The CLI is the pinned npm one (package.json); `supabase start` needs a running Docker engine.
-SUPABASE_CLI=$ROOT/node_modules/.bin/supabase
-if [ -x "$SUPABASE_CLI" ] && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+# The CLI is the pinned one setup.sh installs (on PATH through env.sh); `supabase start` needs a
+# running Docker engine.
+SUPABASE_CLI=$(command -v supabase || true)
+if [ -n "$SUPABASE_CLI" ] && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   MODE=supabase
   say "Supabase CLI and Docker found: supabase start (migrations, seed, access token hook from supabase/)"
   "$SUPABASE_CLI" start >&2

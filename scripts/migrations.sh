@@ -75,7 +75,7 @@ check() {
   [ "$bad" -eq 0 ]
 }
 
-supabase_cli() { "$ROOT/node_modules/.bin/supabase" "$@"; }
+supabase_cli() { command -v supabase >/dev/null || die "no supabase CLI: run scripts/setup.sh"; supabase "$@"; }
 
 # Versions already applied on the target, one a line.
 applied() {

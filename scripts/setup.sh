@@ -2,6 +2,10 @@
 # Installs everything the build, the tests and the local stack need on a fresh Debian 12 machine.
 # Idempotent: every step skips itself when its exact version is already there. Each step prints
 # what it does and how long it took; the last line is the total.
+#
+#   scripts/setup.sh              every step
+#   scripts/setup.sh STEP...      only these (the function names below; CI's deploy job needs
+#                                 node_runtime npm_packages supabase_cli, not PostgreSQL or Rust)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/env.sh
@@ -75,13 +79,28 @@ node_runtime() {
   echo "node $want in .tools/node (was: ${have:-none})"
 }
 
-# wrangler/workerd, binaryen, esbuild, supabase-js, pg and the Supabase CLI (its binary ships in the
-# npm package @supabase/cli-linux-x64). Warnings are shown: an EBADENGINE here is a bug.
+# wrangler/workerd, binaryen, esbuild, supabase-js, pg (package-lock.json). Warnings are shown:
+# an EBADENGINE here is a bug.
 npm_packages() {
   if [ -d node_modules ] && ! [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "node_modules up to date"; return
   fi
   npm ci --no-audit --no-fund
+}
+
+# The Supabase CLI (migrations: scripts/migrations.sh, test-migrations.sh; `supabase start` in
+# dev.sh), from npm: its binary ships in the platform package @supabase/cli-linux-x64, nothing is
+# downloaded at install. Not in package.json: npm would then lock every platform's package, and
+# `npm ci` fails wherever a registry lacks one. Into .tools/supabase; scripts/env.sh puts it on PATH.
+SUPABASE_CLI_VERSION=2.122.1
+supabase_cli() {
+  if [ "$(.tools/supabase/node_modules/.bin/supabase --version 2>/dev/null)" = "$SUPABASE_CLI_VERSION" ]; then
+    echo "supabase $SUPABASE_CLI_VERSION already installed"; return
+  fi
+  rm -rf .tools/supabase
+  npm install --prefix .tools/supabase --no-save --no-audit --no-fund --no-package-lock "supabase@$SUPABASE_CLI_VERSION"
+  [ "$(.tools/supabase/node_modules/.bin/supabase --version)" = "$SUPABASE_CLI_VERSION" ] \
+    || { echo "supabase $SUPABASE_CLI_VERSION did not install" >&2; exit 1; }
 }
 
 zizmor() {
@@ -90,13 +109,23 @@ zizmor() {
   .tools/venv/bin/pip install --quiet zizmor==1.32.0
 }
 
-step "PostgreSQL $PG_MAJOR + pgTAP from Debian" postgres
-step "Rust wasm32 target, clippy, rustfmt" rust
-step "wasm-bindgen-cli (cargo install, minutes on a first run)" wasm_bindgen
-step "worker-build (cargo install, minutes on a first run)" worker_build
-step "cargo-deny (cargo install, minutes on a first run)" cargo_deny
-step "Node.js >= 22.12" node_runtime
-. scripts/env.sh   # again: .tools/node may be new, and npm must run on it
-step "npm packages" npm_packages
-step "zizmor (workflow linter, offline)" zizmor
+STEPS=(
+  "postgres:PostgreSQL $PG_MAJOR + pgTAP from Debian"
+  "rust:Rust wasm32 target, clippy, rustfmt"
+  "wasm_bindgen:wasm-bindgen-cli (cargo install, minutes on a first run)"
+  "worker_build:worker-build (cargo install, minutes on a first run)"
+  "cargo_deny:cargo-deny (cargo install, minutes on a first run)"
+  "node_runtime:Node.js >= 22.12"
+  "npm_packages:npm packages"
+  "supabase_cli:Supabase CLI $SUPABASE_CLI_VERSION (npm)"
+  "zizmor:zizmor (workflow linter, offline)"
+)
+wanted=" $* "
+for entry in "${STEPS[@]}"; do
+  fn=${entry%%:*}
+  [ $# -eq 0 ] || [[ $wanted == *" $fn "* ]] || continue
+  step "${entry#*:}" "$fn"
+  # Again after Node: .tools/node may be new, and npm must run on it.
+  [ "$fn" != node_runtime ] || . scripts/env.sh
+done
 printf '\n== setup: done in %ss\n' $((SECONDS - SETUP_START))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The migrations as the Supabase CLI applies them (npm `supabase`, pinned in package.json), from a
+# The migrations as the Supabase CLI applies them (npm `supabase`, pinned in scripts/setup.sh), from a
 # clone made without symlink support (`git -c core.symlinks=false clone`, Windows' default), on a
 # throwaway PostgreSQL 15 with the Supabase stand-in (scripts/pg-cluster.sh): `supabase db push
 # --db-url` through both rollout phases of scripts/migrations.sh, the seed, and the expand/contract
@@ -26,8 +26,6 @@ if ! git diff --quiet HEAD -- sql supabase scripts/migrations.sh 2>/dev/null; th
 fi
 clone=$tmp/clone
 git -c core.symlinks=false clone --quiet --no-local "$ROOT" "$clone" || { bad "clone"; finish; }
-# The CLI from this checkout (the clone has no node_modules of its own).
-ln -s "$ROOT/node_modules" "$clone/node_modules"
 
 plain=1
 for f in "$clone"/supabase/migrations/*.sql; do
@@ -56,7 +54,7 @@ out=$( (cd "$clone" && bash scripts/migrations.sh push contract --db-url "$url")
 if [ "$(count)" = "$want" ]; then ok "push contract applied the $contract contract migrations: all $want in"; else bad "push contract: $(count) of $want applied: $out"; fi
 out=$( (cd "$clone" && bash scripts/migrations.sh push contract --db-url "$url") 2>&1) \
   && ok "push contract with nothing pending succeeds" || bad "push contract (nothing pending): $out"
-out=$( (cd "$clone" && node_modules/.bin/supabase db push --db-url "$url" --include-seed --yes) 2>&1)
+out=$( (cd "$clone" && supabase db push --db-url "$url" --include-seed --yes) 2>&1)
 [ "$(q "select count(*) >= 2 from public.tenants")" = t ] && ok "seed from sql/seed.sql through config.toml" || bad "seed: $out"
 
 # Expand/contract staging, on probe migrations the clone gets on top of the real ones.

@@ -13,6 +13,7 @@ LOGS=$(mktemp -d)
 trap 'rm -rf "$LOGS"' EXIT
 
 bash scripts/setup.sh || { echo "setup failed"; exit 1; }
+. scripts/env.sh   # again: on a fresh machine setup.sh has only now made .tools/node
 
 PASSED=0; FAILED=0; STEPS_FAILED=()
 

@@ -3,6 +3,9 @@
 #   make test   set up and run every test
 .PHONY: dev test setup build bench profile deploy
 
+# Every recipe runs with the tools setup.sh installs first on PATH (Node >= 22.12 among them).
+ENV = . scripts/env.sh &&
+
 dev:
 	bash scripts/setup.sh
 	bash scripts/dev.sh
@@ -19,7 +22,7 @@ build:
 bench:
 	bash scripts/setup.sh
 	bash scripts/build-worker.sh
-	node bench/worker/run.mjs
+	$(ENV) node bench/worker/run.mjs
 	bash bench/sql/run.sh
 
 # Where the router's time goes in workerd: a build that keeps function names (build-profile/),
@@ -27,7 +30,10 @@ bench:
 profile:
 	bash scripts/setup.sh
 	bash scripts/build-worker.sh --profile profiling --no-opt --out-dir build-profile
-	node --experimental-websocket bench/worker/profile.mjs
+	$(ENV) node --experimental-websocket bench/worker/profile.mjs
 
+# What CI does on main (README, Deploy), from this machine: build and gate the bundle, then
+# expand migrations, the bundle, contract migrations. Needs `supabase link` and the Cloudflare token.
 deploy:
-	npx wrangler deploy
+	bash scripts/bundle.sh
+	bash scripts/deploy.sh

@@ -17,6 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
 
 SMOKE=${DEV_SMOKE:-0}
 if [ "$SMOKE" = 1 ]; then
@@ -83,23 +85,28 @@ cleanup() {
       kill -KILL "$WRANGLER_PID" 2>/dev/null || true
       for k in $wkids; do kill -0 "$k" 2>/dev/null && { leftovers+=" $k"; kill -KILL "$k" 2>/dev/null || true; }; done
     fi
-    supabase stop >/dev/null 2>&1 || true
+    "$SUPABASE_CLI" stop >/dev/null 2>&1 || true
   fi
   rm -rf "$WORK"
   if [ -n "$leftovers" ]; then say "had to kill leftovers:$leftovers"; else say "stopped; no process left behind"; fi
 }
-on_signal() { cleanup; exit 130; }
+# Ctrl-C (or a TERM) is how `make dev` is meant to end: a clean stop exits 0, so make reports no
+# error (it would print "Error 130" for a child that exits with the signal's status).
+on_signal() { cleanup; exit 0; }
 trap on_signal INT TERM HUP
 trap cleanup EXIT
 
 # ---------------------------------------------------------------- start
 ANON_KEY=""
 SUPABASE_API=""
-if command -v supabase >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+# The CLI is the pinned one setup.sh installs (on PATH through env.sh); `supabase start` needs a
+# running Docker engine.
+SUPABASE_CLI=$(command -v supabase || true)
+if [ -n "$SUPABASE_CLI" ] && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   MODE=supabase
   say "Supabase CLI and Docker found: supabase start (migrations, seed, access token hook from supabase/)"
-  supabase start >&2
-  supabase status -o env >"$WORK/supabase.env"
+  "$SUPABASE_CLI" start >&2
+  "$SUPABASE_CLI" status -o env >"$WORK/supabase.env"
   # shellcheck disable=SC1091
   set -a; . "$WORK/supabase.env"; set +a
   SUPABASE_API=${API_URL:?supabase status gave no API_URL}
@@ -119,7 +126,7 @@ if command -v supabase >/dev/null 2>&1 && command -v docker >/dev/null 2>&1 && d
   done
 else
   MODE=standin
-  say "no Supabase CLI + Docker here: PostgreSQL 15 + schema + seed, the Supabase test stand-ins, the router in workerd"
+  say "no Docker engine here for supabase start: PostgreSQL 15 + schema + seed, the Supabase test stand-ins, the router in workerd"
   node tests/support/stack.mjs >"$WORK/stack.out" 2>"$WORK/stack.err" &
   STACK_PID=$!
   for _ in $(seq 1 600); do

@@ -5,7 +5,7 @@
 #                                            DIR, trust auth), write DIR/env, print the port
 #   scripts/pg-cluster.sh load DIR [--seed] [--through VERSION]
 #                                            apply the Supabase stand-in, then sql/ in migration order
-#                                            (supabase/migrations/*.sql, symlinks into sql/) — all, or
+#                                            (supabase/migrations/*.sql, copies of sql/ made by scripts/migrations.sh) — all, or
 #                                            those up to VERSION — then optionally sql/seed.sql
 #   scripts/pg-cluster.sh migrate DIR --after VERSION
 #                                            apply the migrations newer than VERSION (an upgrade)

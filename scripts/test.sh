@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine and runs every test: lint, native unit tests, the Worker build, pgTAP on
-# a throwaway PostgreSQL, the built .wasm inside workerd, the supabase-js end-to-end suite, the
-# local-stack smoke run and the workflow linter. Ends with one summary line.
+# Sets up a fresh machine and runs every test: lint, the dependency policy (cargo-deny), native unit
+# tests, the deployable bundle (wrangler dry-run, size gate), the migrations (sql/ vs
+# supabase/migrations, then the Supabase CLI on a throwaway PostgreSQL), pgTAP, the built .wasm
+# and the bundle inside workerd, the supabase-js end-to-end suite, the local-stack smoke run and the
+# workflow linter in both personas. Ends with one summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=scripts/env.sh
+. scripts/env.sh
 LOGS=$(mktemp -d)
 trap 'rm -rf "$LOGS"' EXIT
 
 bash scripts/setup.sh || { echo "setup failed"; exit 1; }
+. scripts/env.sh   # again: on a fresh machine setup.sh has only now made .tools/node
 
 PASSED=0; FAILED=0; STEPS_FAILED=()
 
@@ -34,16 +39,30 @@ run() {
   printf '==== %s: rc=%s (%s passed, %s failed)\n' "$name" "$rc" "$p" "$f"
 }
 
+# Every JS step below runs on this Node (scripts/env.sh): wrangler and supabase-js need >= 22.12.
+node_is_new_enough() {
+  local v; v=$(node --version | tr -d v)
+  echo "node $v ($(command -v node))"
+  [ "$(printf '%s\n' 22.12.0 "$v" | sort -V | head -1)" = 22.12.0 ]
+}
+run node node_is_new_enough
 run fmt cargo fmt --check
 run clippy-native cargo clippy --all-targets --locked -- -D warnings
 run clippy-wasm cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
+run deny cargo deny --offline check bans licenses sources
 run unit cargo test --locked
-run build-worker bash scripts/build-worker.sh
+# The build CI deploys: `wrangler deploy --dry-run` on wrangler.toml (its [build] is
+# scripts/build-worker.sh), size-gated; tests/worker runs both build/ and this bundle (build/dist).
+run bundle bash scripts/bundle.sh
+run migrations-sync bash scripts/migrations.sh check
 run sql bash scripts/test-sql.sh
+run migrations-cli bash scripts/test-migrations.sh
 run worker npm run --silent test:worker
 run e2e npm run --silent test:e2e
 run dev-smoke env DEV_SMOKE=1 bash scripts/dev.sh
+run dev-interrupt bash scripts/test-dev-interrupt.sh
 run workflow-lint "$ROOT/.tools/venv/bin/zizmor" --offline .github/workflows
+run workflow-audit "$ROOT/.tools/venv/bin/zizmor" --offline --persona auditor .github/workflows
 
 printf '\n'
 if [ ${#STEPS_FAILED[@]} -gt 0 ]; then echo "failed steps: ${STEPS_FAILED[*]}"; fi

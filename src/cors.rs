@@ -3,10 +3,20 @@
 
 use crate::host;
 
-/// What supabase-js and its sub-clients send.
+/// What supabase-js and its sub-clients send: tests/worker/cors_supabase_js.test.mjs captures the
+/// headers of the installed version, client by client, and fails when one is missing here.
+/// `x-retry-count` rides on postgrest-js's retries (503/520, network errors); `traceparent`,
+/// `tracestate` and `baggage` on trace propagation; `x-upsert`, `x-metadata`, `cache-control` on
+/// storage uploads; `x-region` on functions.
 pub const ALLOW_HEADERS: &str =
     "authorization, apikey, content-type, x-client-info, prefer, range, accept-profile, \
-content-profile, x-upsert, x-supabase-api-version, accept, cache-control, x-region";
+content-profile, x-upsert, x-metadata, x-supabase-api-version, accept, cache-control, x-region, \
+x-retry-count, traceparent, tracestate, baggage";
+/// What a browser script may read from an answer: `Retry-After` (postgrest-js waits by it, and
+/// the router's 503 carries it), `Content-Range` (counts and pagination), the API version, and the
+/// request ids that support asks for.
+pub const EXPOSE_HEADERS: &str =
+    "content-range, retry-after, x-supabase-api-version, sb-request-id, x-request-id, cf-ray";
 pub const ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 const MAX_AGE_S: &str = "86400";
 
@@ -37,6 +47,10 @@ pub fn allow_origin_headers(origin: &str) -> Vec<(String, String)> {
     vec![
         ("access-control-allow-origin".into(), origin.to_string()),
         ("access-control-allow-credentials".into(), "true".into()),
+        (
+            "access-control-expose-headers".into(),
+            EXPOSE_HEADERS.into(),
+        ),
         ("vary".into(), "Origin".into()),
     ]
 }
@@ -58,7 +72,17 @@ pub fn rewrite_response_headers(
 ) {
     let Some(origin) = origin else { return };
     if allowed {
-        headers.retain(|(k, _)| {
+        // What upstream exposes stays exposed, beside ours, in one header.
+        let mut upstream_expose: Vec<String> = Vec::new();
+        headers.retain(|(k, v)| {
+            if k.eq_ignore_ascii_case("access-control-expose-headers") {
+                upstream_expose.extend(
+                    v.split(',')
+                        .map(|h| h.trim().to_ascii_lowercase())
+                        .filter(|h| !h.is_empty() && !EXPOSE_HEADERS.split(", ").any(|o| o == h)),
+                );
+                return false;
+            }
             !k.eq_ignore_ascii_case("access-control-allow-origin")
                 && !k.eq_ignore_ascii_case("access-control-allow-credentials")
         });
@@ -67,9 +91,15 @@ pub fn rewrite_response_headers(
                 && v.split(',')
                     .any(|p| p.trim().eq_ignore_ascii_case("origin"))
         });
-        for (k, v) in allow_origin_headers(origin) {
+        for (k, mut v) in allow_origin_headers(origin) {
             if k == "vary" && vary_has_origin {
                 continue;
+            }
+            if k == "access-control-expose-headers" {
+                for h in &upstream_expose {
+                    v.push_str(", ");
+                    v.push_str(h);
+                }
             }
             headers.push((k, v));
         }
@@ -144,7 +174,23 @@ mod tests {
         assert_eq!(acao.len(), 1);
         assert_eq!(acao[0].1, "https://acme.app.example");
         assert!(h.iter().any(|(k, v)| k == "vary" && v == "Origin"));
-        assert!(h.iter().any(|(k, _)| k == "access-control-expose-headers"));
+        let expose: Vec<_> = h
+            .iter()
+            .filter(|(k, _)| k == "access-control-expose-headers")
+            .collect();
+        assert_eq!(expose.len(), 1, "one expose header: {h:?}");
+        for name in [
+            "content-range",
+            "retry-after",
+            "x-supabase-api-version",
+            "sb-request-id",
+        ] {
+            assert!(
+                expose[0].1.split(", ").any(|e| e == name),
+                "{name} in {}",
+                expose[0].1
+            );
+        }
     }
 
     #[test]

@@ -147,6 +147,8 @@ pub struct Forward {
 pub enum Action {
     Reply(Reply),
     Forward(Forward),
+    /// The client's request as it came, to `fetch` (the zone's origin): certificate validation.
+    PassThrough,
 }
 
 /// Everything the phases learn about one request.
@@ -211,7 +213,7 @@ impl Router {
         let directory = match &config.directory {
             DirectorySource::Static(records) => Directory::Static(StaticDirectory::new(records)),
             DirectorySource::Supabase => Directory::Supabase(DirectoryCache::new(
-                SupabaseDirectory::new(&config.shared.url, &config.shared.anon_key),
+                SupabaseDirectory::new(&config.shared.url, &config.shared.anon_key, rt.clone()),
                 rt.clone(),
                 CachePolicy {
                     ttl_ms: config.directory_ttl_s * 1000,
@@ -277,6 +279,12 @@ impl Router {
                 200,
                 json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
             )));
+        }
+
+        // A certificate authority validating a custom hostname must reach the origin, whatever
+        // the host or the directory says: before any lookup, nothing changed.
+        if ctx.route == Route::CertValidation {
+            return Ok(Action::PassThrough);
         }
 
         // A WebSocket handshake is a GET without a body (RFC 6455 §4.1); anything else carrying

@@ -24,7 +24,7 @@ use crate::pipeline::{
     Router, UpstreamBody,
 };
 use crate::proxy::headers::{header_edits, HeaderEdit};
-use crate::runtime::Runtime;
+use crate::runtime::{HttpRequest, HttpResponse, Runtime};
 use crate::slots::{Key, Slots};
 
 mod tasks;
@@ -38,6 +38,28 @@ impl Runtime for JsRuntime {
     }
     fn sleep(&self, ms: u64) -> LocalBoxFuture<'static, ()> {
         Box::pin(tasks::Sleep::new(ms))
+    }
+    fn fetch(&self, req: HttpRequest) -> LocalBoxFuture<'static, Result<HttpResponse, String>> {
+        Box::pin(async move {
+            let init = web_sys::RequestInit::new();
+            init.set_method(req.method);
+            init.set_headers(&header_list(&req.headers));
+            if let Some(body) = &req.body {
+                init.set_body(&JsValue::from_str(body));
+            }
+            let promise = global_scope().fetch_with_str_and_init(&req.url, &init);
+            let resp: web_sys::Response = Awaited::new(&promise)
+                .await
+                .map_err(js_err)?
+                .unchecked_into();
+            let body = Awaited::new(&resp.array_buffer().map_err(js_err)?)
+                .await
+                .map_err(js_err)?;
+            Ok(HttpResponse {
+                status: resp.status(),
+                body: Uint8Array::new(&body).to_vec(),
+            })
+        })
     }
 }
 
@@ -431,6 +453,9 @@ extern "C" {
     type Thenable;
     #[wasm_bindgen(method, js_name = then)]
     fn then_both(this: &Thenable, on_ok: &Callback, on_err: &Callback) -> js_sys::Promise;
+    /// `then` with a fulfilment handler only: a rejection passes through unchanged.
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_ok(this: &Thenable, on_ok: &JsValue) -> js_sys::Promise;
 
     /// A callback made once per isolate, taking a slot key first: see [`bound`].
     #[wasm_bindgen(js_name = Function)]
@@ -593,6 +618,21 @@ fn respond(
     let mut ctx = handled.ctx;
     let outcome = match handled.action {
         Action::Reply(r) => Outcome::Reply(r),
+        // The runtime's request object itself: method, headers, body and URL exactly as they came.
+        // Rare (a CA's probe), so one closure for its log line costs nothing worth saving.
+        Action::PassThrough => {
+            let log = Closure::once_into_js(move |resp: JsValue| {
+                let status = resp
+                    .dyn_ref::<web_sys::Response>()
+                    .map_or(0, |r| r.status());
+                worker::console_log!("{}", router.log_line(&ctx, status));
+                resp
+            });
+            return global_scope()
+                .fetch_with_request(req)
+                .unchecked_ref::<Thenable>()
+                .then_ok(&log);
+        }
         Action::Forward(forward) => match start_forward(req, client, &forward) {
             Ok((promise, controller, timer)) => {
                 let key = IN_FLIGHT.with(|slots| {

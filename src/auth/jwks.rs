@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::config::JwtAlg;
 use crate::flight::SingleFlight;
-use crate::runtime::{timeout, Runtime};
+use crate::runtime::{timeout, HttpRequest, Runtime};
 
 /// Keys are re-read after this long even when every `kid` is known, so a revoked key stops
 /// verifying without waiting for a new isolate.
@@ -205,7 +205,8 @@ impl JwksCache {
                 abandoned,
                 || async {
                     self.state.borrow_mut().last_attempt_ms = Some(self.rt.now_ms());
-                    let keys = match timeout(&*self.rt, FETCH_TIMEOUT_MS, get(&self.url)).await {
+                    let get = get(&*self.rt, &self.url);
+                    let keys = match timeout(&*self.rt, FETCH_TIMEOUT_MS, get).await {
                         Some(r) => r.and_then(|body| parse_jwks(&body))?,
                         None => return Err("JWKS fetch timed out".to_string()),
                     };
@@ -227,22 +228,20 @@ impl JwksCache {
     }
 }
 
-async fn get(url: &str) -> Result<Vec<u8>, String> {
-    let resp = reqwest::Client::new()
-        .get(url)
-        .send()
+async fn get(rt: &dyn Runtime, url: &str) -> Result<Vec<u8>, String> {
+    let resp = rt
+        .fetch(HttpRequest {
+            method: "GET",
+            url: url.to_string(),
+            headers: Vec::new(),
+            body: None,
+        })
         .await
         .map_err(|e| format!("JWKS fetch failed: {e}"))?;
-    if !resp.status().is_success() {
-        return Err(format!(
-            "JWKS fetch answered HTTP {}",
-            resp.status().as_u16()
-        ));
+    if !(200..300).contains(&resp.status) {
+        return Err(format!("JWKS fetch answered HTTP {}", resp.status));
     }
-    resp.bytes()
-        .await
-        .map(|b| b.to_vec())
-        .map_err(|e| format!("JWKS read failed: {e}"))
+    Ok(resp.body)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -1,33 +1,41 @@
-//! The production directory: `POST /rest/v1/rpc/resolve_tenant` through postgrest-rs.
-//!
-//! postgrest-rs drives reqwest, whose wasm32 backend calls the global `fetch`, so the same code
-//! runs natively in tests and inside workerd.
+//! The production directory: `POST /rest/v1/rpc/resolve_tenant`, the one PostgREST call the
+//! router makes, through the runtime's HTTP client (workerd's `fetch`; tokio in native tests).
+
+use std::rc::Rc;
 
 use futures::future::LocalBoxFuture;
-use postgrest::Postgrest;
 use serde_json::{json, Value};
 
 use super::{record_matches, DirectoryError, LookupResult, TenantSource};
 use crate::host::HostKind;
+use crate::runtime::{HttpRequest, Runtime};
 use crate::tenant::TenantRecord;
 
 /// Routing records are small; anything bigger is not a routing record.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
-#[derive(Clone)]
 pub struct SupabaseDirectory {
-    client: Postgrest,
+    rpc_url: String,
+    headers: Vec<(String, String)>,
+    rt: Rc<dyn Runtime>,
 }
 
 impl SupabaseDirectory {
-    pub fn new(project_url: &str, anon_key: &str) -> Self {
-        let mut client =
-            Postgrest::new(format!("{project_url}/rest/v1")).insert_header("apikey", anon_key);
+    pub fn new(project_url: &str, anon_key: &str, rt: Rc<dyn Runtime>) -> Self {
+        let mut headers = vec![
+            ("apikey".to_string(), anon_key.to_string()),
+            ("content-type".to_string(), "application/json".to_string()),
+            ("accept".to_string(), "application/json".to_string()),
+        ];
         // A legacy anon key is a JWT and doubles as bearer; publishable keys must not be sent as one.
         if anon_key.starts_with("eyJ") {
-            client = client.insert_header("Authorization", format!("Bearer {anon_key}"));
+            headers.push(("authorization".to_string(), format!("Bearer {anon_key}")));
         }
-        Self { client }
+        Self {
+            rpc_url: format!("{project_url}/rest/v1/rpc/resolve_tenant"),
+            headers,
+            rt,
+        }
     }
 
     /// The RPC body: the router classifies the host, the database knows nothing of base domains.
@@ -66,26 +74,22 @@ pub fn parse_answer(key: &HostKind, body: &[u8]) -> LookupResult {
 
 impl TenantSource for SupabaseDirectory {
     fn lookup(&self, key: &HostKind) -> LocalBoxFuture<'static, LookupResult> {
-        let client = self.client.clone();
+        let Some(params) = Self::rpc_params(key) else {
+            return Box::pin(async { Ok(None) });
+        };
+        let answer = self.rt.fetch(HttpRequest {
+            method: "POST",
+            url: self.rpc_url.clone(),
+            headers: self.headers.clone(),
+            body: Some(params.to_string()),
+        });
         let key = key.clone();
         Box::pin(async move {
-            let Some(params) = Self::rpc_params(&key) else {
-                return Ok(None);
-            };
-            let resp = client
-                .rpc("resolve_tenant", params.to_string())
-                .execute()
-                .await
-                .map_err(|e| DirectoryError::Transport(e.to_string()))?;
-            let status = resp.status().as_u16();
-            if !(200..300).contains(&status) {
-                return Err(DirectoryError::Status(status));
+            let resp = answer.await.map_err(DirectoryError::Transport)?;
+            if !(200..300).contains(&resp.status) {
+                return Err(DirectoryError::Status(resp.status));
             }
-            let body = resp
-                .bytes()
-                .await
-                .map_err(|e| DirectoryError::Transport(e.to_string()))?;
-            parse_answer(&key, &body)
+            parse_answer(&key, &resp.body)
         })
     }
 }
@@ -93,7 +97,12 @@ impl TenantSource for SupabaseDirectory {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use crate::runtime::testing::RealClock;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn directory(url: &str, anon_key: &str) -> SupabaseDirectory {
+        SupabaseDirectory::new(url, anon_key, Rc::new(RealClock))
+    }
 
     const ACME: &str = r#"{"id":"11111111-1111-4111-8111-111111111111","slug":"acme","name":"Acme","status":"active","custom_domain":"crm.acme.com","signup":"open","branding":{},"placement":null}"#;
 
@@ -169,7 +178,7 @@ mod tests {
     #[tokio::test]
     async fn rpc_sends_the_slug_and_the_anon_key() {
         let (url, seen) = serve_once("200 OK", ACME).await;
-        let d = SupabaseDirectory::new(&url, "sb_publishable_abc");
+        let d = directory(&url, "sb_publishable_abc");
         let r = d
             .lookup(&HostKind::Slug("acme".into()))
             .await
@@ -194,7 +203,7 @@ mod tests {
     #[tokio::test]
     async fn rpc_sends_the_domain_for_custom_domains() {
         let (url, seen) = serve_once("200 OK", ACME).await;
-        let d = SupabaseDirectory::new(&url, "eyJlegacy");
+        let d = directory(&url, "eyJlegacy");
         d.lookup(&HostKind::CustomDomain("crm.acme.com".into()))
             .await
             .unwrap()
@@ -209,7 +218,7 @@ mod tests {
     #[tokio::test]
     async fn http_errors_are_directory_errors() {
         let (url, _seen) = serve_once("503 Service Unavailable", "{}").await;
-        let d = SupabaseDirectory::new(&url, "k");
+        let d = directory(&url, "k");
         assert_eq!(
             d.lookup(&HostKind::Slug("acme".into())).await,
             Err(DirectoryError::Status(503))
@@ -218,7 +227,7 @@ mod tests {
 
     #[tokio::test]
     async fn unreachable_directory_is_a_transport_error() {
-        let d = SupabaseDirectory::new("http://127.0.0.1:9", "k");
+        let d = directory("http://127.0.0.1:9", "k");
         assert!(matches!(
             d.lookup(&HostKind::Slug("acme".into())).await,
             Err(DirectoryError::Transport(_))

@@ -89,6 +89,7 @@ fn reply_of(h: &Handled) -> (u16, Value) {
             serde_json::from_slice(&r.body).unwrap_or(Value::Null),
         ),
         Action::Forward(f) => panic!("expected a reply, got a forward to {}", f.url),
+        Action::PassThrough => panic!("expected a reply, got a pass-through"),
     }
 }
 
@@ -100,6 +101,7 @@ fn forward_of(h: &Handled) -> &Forward {
             r.status,
             String::from_utf8_lossy(&r.body)
         ),
+        Action::PassThrough => panic!("expected a forward, got a pass-through"),
     }
 }
 
@@ -560,6 +562,39 @@ async fn non_api_paths_go_to_the_frontend_or_404() {
         "the project key is not handed to the frontend"
     );
     assert_eq!(header(f, "x-tenant-slug"), vec!["acme"]);
+}
+
+#[tokio::test]
+async fn certificate_validation_passes_through_before_any_host_check_or_lookup() {
+    // A tenant's custom domain, a host no directory knows, a platform host and a malformed one:
+    // the CA must reach the origin on each, so the router neither looks up nor refuses.
+    for host in [
+        "crm.acme.com",
+        "new-customer.example",
+        "app.example",
+        "bad_host",
+    ] {
+        for path in [
+            "/.well-known/acme-challenge/tok3n",
+            "/.well-known/pki-validation/ca3-0123.txt",
+        ] {
+            let h = run(
+                &router(&[]),
+                req("GET", host, path, &[("authorization", "Bearer x.y.z")]),
+                b"",
+            )
+            .await;
+            assert!(
+                matches!(h.action, Action::PassThrough),
+                "{host}{path}: {:?}",
+                h.action
+            );
+            assert!(
+                h.ctx.tenant.is_none() && h.ctx.cache.is_none(),
+                "{host}{path}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

@@ -11,6 +11,13 @@ pub mod identity_headers;
 pub mod redirect;
 pub mod signup;
 
+/// Where certificate authorities look for a custom hostname's validation token (HTTP DCV, ACME
+/// http-01): answered by the origin, never by the router (SPEC §6, README: Cloudflare for SaaS).
+pub const CERT_VALIDATION_PREFIXES: [&str; 2] = [
+    "/.well-known/acme-challenge/",
+    "/.well-known/pki-validation/",
+];
+
 /// The API prefixes forwarded to the tenant's Supabase project.
 pub const API_PREFIXES: [&str; 6] = [
     "/rest/v1",
@@ -30,6 +37,8 @@ pub enum Route {
     BenchTrap,
     /// Another `/__router/...` path: the router's namespace, never forwarded.
     RouterOther,
+    /// A certificate-validation request: passed through untouched (see [`CERT_VALIDATION_PREFIXES`]).
+    CertValidation,
     Api(&'static str),
     Frontend,
 }
@@ -45,6 +54,9 @@ impl Route {
         }
         if path == "/__router" || path.starts_with("/__router/") {
             return Route::RouterOther;
+        }
+        if CERT_VALIDATION_PREFIXES.iter().any(|p| path.starts_with(p)) {
+            return Route::CertValidation;
         }
         for p in API_PREFIXES {
             if path
@@ -65,6 +77,7 @@ impl Route {
             Route::BenchVerify => "/__router/bench/verify",
             Route::BenchTrap => "/__router/bench/trap",
             Route::RouterOther => "/__router",
+            Route::CertValidation => "cert-validation",
             Route::Api(p) => p,
             Route::Frontend => "frontend",
         }
@@ -93,5 +106,18 @@ mod tests {
         assert_eq!(Route::of("/__router/health"), Route::Health);
         assert_eq!(Route::of("/__router/tenant"), Route::TenantProfile);
         assert_eq!(Route::of("/__router/other"), Route::RouterOther);
+        assert_eq!(
+            Route::of("/.well-known/acme-challenge/tok3n"),
+            Route::CertValidation
+        );
+        assert_eq!(
+            Route::of("/.well-known/pki-validation/ca3-abc.txt"),
+            Route::CertValidation
+        );
+        assert_eq!(Route::of("/.well-known/acme-challenge"), Route::Frontend);
+        assert_eq!(
+            Route::of("/.well-known/openid-configuration"),
+            Route::Frontend
+        );
     }
 }

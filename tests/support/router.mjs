@@ -52,11 +52,15 @@ function listFiles(dir, base = dir) {
   return out;
 }
 
-/** Modules of the built Worker: entry.mjs first (main module), every .js/.mjs as ESM, every .wasm as CompiledWasm. */
+/**
+ * Modules of the built Worker: the entry first (main module: build/entry.mjs, or entry.js in the
+ * bundle `wrangler deploy --dry-run` writes to build/dist), every .js/.mjs as ESM, every .wasm as
+ * CompiledWasm.
+ */
 function routerModules(dir) {
-  const main = path.join(dir, "entry.mjs");
-  if (!fs.existsSync(main)) {
-    throw new Error(`${main} does not exist: build the router first (bash scripts/build-worker.sh)`);
+  const main = [path.join(dir, "entry.mjs"), path.join(dir, "entry.js")].find((f) => fs.existsSync(f));
+  if (!main) {
+    throw new Error(`${dir}/entry.mjs does not exist: build the router first (bash scripts/build-worker.sh)`);
   }
   const modules = [{ type: "ESModule", path: main }];
   for (const f of listFiles(dir)) {
@@ -285,6 +289,8 @@ export function routerWorkerOptions(vars, opts = {}) {
     compatibilityFlags: opts.compatibilityFlags ?? compat.flags,
     bindings: stringVars(vars),
     ...(opts.routes ? { routes: opts.routes } : {}),
+    // Where the Worker's own subrequests to hosts of the internet go: a Node function `(Request) => Response`.
+    ...(opts.outboundService ? { outboundService: opts.outboundService } : {}),
   };
 }
 

@@ -97,13 +97,13 @@ export function requireBuilt() {
   );
 }
 
-/** Start a stand-in and a router in front of it. Returns { up, router, dispose }. */
-export async function startPair({ vars = {}, tenants = TENANTS, upstreamOptions = {} } = {}) {
+/** Start a stand-in and a router in front of it (`routerOptions`: startRouter's). Returns { up, router, dispose }. */
+export async function startPair({ vars = {}, tenants = TENANTS, upstreamOptions = {}, routerOptions = {} } = {}) {
   requireBuilt();
   const up = await startUpstream({ tenants, ...upstreamOptions });
   let router;
   try {
-    router = await startRouter(typeof vars === "function" ? vars(up) : baseVars(up, vars));
+    router = await startRouter(typeof vars === "function" ? vars(up) : baseVars(up, vars), routerOptions);
   } catch (e) {
     await up.dispose();
     throw e;

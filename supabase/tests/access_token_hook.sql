@@ -4,14 +4,12 @@ begin;
 \ir _helpers.psql
 select plan(13);
 
-create temp table ids (name text primary key, id uuid);
-insert into ids select 'A', tests.create_tenant('hook-a');
-insert into ids select 'B', tests.create_tenant('hook-b');
-insert into ids select 'two', tests.create_user('two@hook.test');
-insert into ids select 'none', tests.create_user('none@hook.test');
-create function pg_temp.id(p text) returns uuid language sql as $$ select id from ids where name = p $$;
-select tests.add_member(pg_temp.id('A'), pg_temp.id('two'), 'owner');
-select tests.add_member(pg_temp.id('B'), pg_temp.id('two'), 'member');
+insert into tests.ids select 'A', tests.create_tenant('hook-a');
+insert into tests.ids select 'B', tests.create_tenant('hook-b');
+insert into tests.ids select 'two', tests.create_user('two@hook.test');
+insert into tests.ids select 'none', tests.create_user('none@hook.test');
+select tests.add_member(tests.id('A'), tests.id('two'), 'owner');
+select tests.add_member(tests.id('B'), tests.id('two'), 'member');
 
 create function pg_temp.event(p_user uuid) returns jsonb language sql as $$
   select jsonb_build_object('user_id', p_user, 'authentication_method', 'password',
@@ -21,25 +19,24 @@ $$;
 create temp table result (name text primary key, out jsonb);
 grant all on result to supabase_auth_admin;
 grant execute on function pg_temp.event(uuid) to supabase_auth_admin;
-grant select on ids to supabase_auth_admin;
 
 -- as Supabase Auth calls it
 set local role supabase_auth_admin;
-insert into result select 'two', public.custom_access_token_hook(pg_temp.event(pg_temp.id('two')));
-insert into result select 'none', public.custom_access_token_hook(pg_temp.event(pg_temp.id('none')));
+insert into result select 'two', public.custom_access_token_hook(pg_temp.event(tests.id('two')));
+insert into result select 'none', public.custom_access_token_hook(pg_temp.event(tests.id('none')));
 reset role;
 
 select ok((select out ? 'claims' from result where name = 'two'), 'hook returns {"claims": ...}');
 select set_eq(
   $$select jsonb_array_elements_text(out -> 'claims' -> 'tenant_ids') from result where name = 'two'$$,
-  $$select id::text from ids where name in ('A', 'B')$$,
+  $$select id::text from tests.ids where name in ('A', 'B')$$,
   'tenant_ids lists every tenant of the user');
-select is((select out -> 'claims' -> 'tenant_roles' ->> pg_temp.id('A')::text from result where name = 'two'), 'owner', 'tenant_roles: owner in A');
-select is((select out -> 'claims' -> 'tenant_roles' ->> pg_temp.id('B')::text from result where name = 'two'), 'member', 'tenant_roles: member in B');
+select is((select out -> 'claims' -> 'tenant_roles' ->> tests.id('A')::text from result where name = 'two'), 'owner', 'tenant_roles: owner in A');
+select is((select out -> 'claims' -> 'tenant_roles' ->> tests.id('B')::text from result where name = 'two'), 'member', 'tenant_roles: member in B');
 select is((select out -> 'claims' -> 'tenant_ids' from result where name = 'none'), '[]'::jsonb, 'tenant_ids present and empty for a user with no tenant');
 select is((select out -> 'claims' -> 'tenant_roles' from result where name = 'none'), '{}'::jsonb, 'tenant_roles present and empty for a user with no tenant');
 select is((select (out -> 'claims') - 'tenant_ids' - 'tenant_roles' from result where name = 'two'),
-  pg_temp.event(pg_temp.id('two')) -> 'claims', 'every other claim is kept unchanged');
+  pg_temp.event(tests.id('two')) -> 'claims', 'every other claim is kept unchanged');
 
 select lives_ok($$select public.custom_access_token_hook('{"user_id": "garbage", "claims": {}}')$$, 'hook never raises on a malformed event');
 

@@ -4,53 +4,49 @@ begin;
 \ir _helpers.psql
 select plan(13);
 
-create temp table ids (name text primary key, id uuid);
-insert into ids select 'A', tests.create_tenant('audit-a');
-insert into ids select 'B', tests.create_tenant('audit-b');
-insert into ids select 'owner', tests.create_user('owner@audit.test');
-insert into ids select 'member', tests.create_user('member@audit.test');
-insert into ids select 'bob', tests.create_user('bob@audit.test');
-create function pg_temp.id(p text) returns uuid language sql as $$ select id from ids where name = p $$;
-grant select on ids to authenticated, service_role;
-grant execute on function pg_temp.id(text) to authenticated, service_role;
-select tests.add_member(pg_temp.id('A'), pg_temp.id('owner'), 'owner');
-select tests.add_member(pg_temp.id('A'), pg_temp.id('member'), 'member');
-select tests.add_member(pg_temp.id('B'), pg_temp.id('bob'), 'owner');
+insert into tests.ids select 'A', tests.create_tenant('audit-a');
+insert into tests.ids select 'B', tests.create_tenant('audit-b');
+insert into tests.ids select 'owner', tests.create_user('owner@audit.test');
+insert into tests.ids select 'member', tests.create_user('member@audit.test');
+insert into tests.ids select 'bob', tests.create_user('bob@audit.test');
+select tests.add_member(tests.id('A'), tests.id('owner'), 'owner');
+select tests.add_member(tests.id('A'), tests.id('member'), 'member');
+select tests.add_member(tests.id('B'), tests.id('bob'), 'owner');
 
-select tests.authenticate_as(pg_temp.id('member'), pg_temp.id('A')::text);
+select tests.authenticate_as(tests.id('member'), tests.id('A')::text);
 insert into public.contacts (id, name) values ('c0000000-0000-4000-8000-0000000000a1', 'Audited');
 update public.contacts set name = 'Audited twice' where id = 'c0000000-0000-4000-8000-0000000000a1';
 delete from public.contacts where id = 'c0000000-0000-4000-8000-0000000000a1';
-select tests.authenticate_as(pg_temp.id('bob'), pg_temp.id('B')::text);
+select tests.authenticate_as(tests.id('bob'), tests.id('B')::text);
 insert into public.contacts (name) values ('Bob''s');
 select tests.as_postgres();
 
 select results_eq(
   format($$select action, actor_id, actor_role, table_name from public.audit_log
-           where tenant_id = %L and table_name = 'public.contacts' order by id$$, pg_temp.id('A')),
+           where tenant_id = %L and table_name = 'public.contacts' order by id$$, tests.id('A')),
   format($$values ('INSERT'::text, %1$L::uuid, 'authenticated'::text, 'public.contacts'::text),
                  ('UPDATE', %1$L::uuid, 'authenticated', 'public.contacts'),
-                 ('DELETE', %1$L::uuid, 'authenticated', 'public.contacts')$$, pg_temp.id('member')),
+                 ('DELETE', %1$L::uuid, 'authenticated', 'public.contacts')$$, tests.id('member')),
   'insert, update and delete of a contact are recorded with actor and role');
-select is((select row_pk from public.audit_log where tenant_id = pg_temp.id('A') and action = 'UPDATE' and table_name = 'public.contacts'),
-  jsonb_build_object('tenant_id', pg_temp.id('A'), 'id', 'c0000000-0000-4000-8000-0000000000a1'), 'audit row_pk holds the primary key');
+select is((select row_pk from public.audit_log where tenant_id = tests.id('A') and action = 'UPDATE' and table_name = 'public.contacts'),
+  jsonb_build_object('tenant_id', tests.id('A'), 'id', 'c0000000-0000-4000-8000-0000000000a1'), 'audit row_pk holds the primary key');
 select is((select old_data ->> 'name' || ' -> ' || (new_data ->> 'name') from public.audit_log
-           where tenant_id = pg_temp.id('A') and action = 'UPDATE' and table_name = 'public.contacts'),
+           where tenant_id = tests.id('A') and action = 'UPDATE' and table_name = 'public.contacts'),
   'Audited -> Audited twice', 'audit keeps old and new values');
-select ok(exists (select 1 from public.audit_log where tenant_id = pg_temp.id('A') and table_name = 'public.tenant_members'),
+select ok(exists (select 1 from public.audit_log where tenant_id = tests.id('A') and table_name = 'public.tenant_members'),
   'membership changes are audited');
 
 -- reading
-select tests.authenticate_as(pg_temp.id('owner'), pg_temp.id('A')::text);
-select ok((select count(*) > 0 and bool_and(tenant_id = pg_temp.id('A')) from public.audit_log), 'an owner reads exactly their tenant''s trail');
-select tests.authenticate_as(pg_temp.id('member'), pg_temp.id('A')::text);
+select tests.authenticate_as(tests.id('owner'), tests.id('A')::text);
+select ok((select count(*) > 0 and bool_and(tenant_id = tests.id('A')) from public.audit_log), 'an owner reads exactly their tenant''s trail');
+select tests.authenticate_as(tests.id('member'), tests.id('A')::text);
 select is((select count(*)::int from public.audit_log), 0, 'a plain member reads no audit entries');
-select tests.authenticate_as(pg_temp.id('owner'), pg_temp.id('B')::text);
+select tests.authenticate_as(tests.id('owner'), tests.id('B')::text);
 select is((select count(*)::int from public.audit_log), 0, 'forged header: no audit entries of another tenant');
 
 -- writing
-select tests.authenticate_as(pg_temp.id('owner'), pg_temp.id('A')::text);
-select is(tests.touched(format($$insert into public.audit_log (tenant_id, action, table_name) values (%L, 'INSERT', 'fake') returning tenant_id$$, pg_temp.id('A'))),
+select tests.authenticate_as(tests.id('owner'), tests.id('A')::text);
+select is(tests.touched(format($$insert into public.audit_log (tenant_id, action, table_name) values (%L, 'INSERT', 'fake') returning tenant_id$$, tests.id('A'))),
   'error 42501', 'clients cannot write audit entries');
 select is(tests.touched($$delete from public.audit_log returning tenant_id$$), 'error 42501', 'clients cannot delete audit entries');
 select tests.as_service_role();

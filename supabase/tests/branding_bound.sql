@@ -5,20 +5,16 @@ begin;
 \ir _helpers.psql
 select plan(5);
 
-create temp table ids (name text primary key, id uuid);
-grant select on ids to authenticated;
-create function pg_temp.id(p text) returns uuid language sql as $$ select id from ids where name = p $$;
-grant execute on function pg_temp.id(text) to authenticated;
-insert into ids select 'T', tests.create_tenant('brand-t');
-insert into ids select 'admin', tests.create_user('admin@brand.test');
-select tests.add_member(pg_temp.id('T'), pg_temp.id('admin'), 'admin');
+insert into tests.ids select 'T', tests.create_tenant('brand-t');
+insert into tests.ids select 'admin', tests.create_user('admin@brand.test');
+select tests.add_member(tests.id('T'), tests.id('admin'), 'admin');
 -- A branding object whose JSON text is p_bytes long.
 create function pg_temp.branding_of(p_bytes int) returns jsonb language sql as $$
   select jsonb_build_object('css', repeat('x', p_bytes - length('{"css": ""}')))
 $$;
 grant execute on function pg_temp.branding_of(int) to authenticated;
 
-select tests.authenticate_as(pg_temp.id('admin'), pg_temp.id('T')::text);
+select tests.authenticate_as(tests.id('admin'), tests.id('T')::text);
 select is(tests.sqlstate_of($$update public.tenants set branding = pg_temp.branding_of(70000)$$), '23514',
   'an admin cannot store branding larger than the router reads');
 select is(tests.sqlstate_of($$update public.tenants set branding = pg_temp.branding_of(16385)$$), '23514',

@@ -24,25 +24,22 @@ select ok(not has_table_privilege('anon', 'public.my_notes', 'select'), 'anon lo
 select ok(exists (select 1 from pg_trigger where tgname = 'tenant_audit' and tgrelid = 'public.my_notes'::regclass), 'audit trigger attached');
 
 -- and it isolates
-create temp table ids (name text primary key, id uuid);
-insert into ids select 'A', tests.create_tenant('notes-a');
-insert into ids select 'B', tests.create_tenant('notes-b');
-insert into ids select 'alice', tests.create_user('alice@notes.test');
-insert into ids select 'bob', tests.create_user('bob@notes.test');
-create function pg_temp.id(p text) returns uuid language sql as $$ select id from ids where name = p $$;
-grant select on ids to authenticated;
-select tests.add_member(pg_temp.id('A'), pg_temp.id('alice'), 'member');
-select tests.add_member(pg_temp.id('B'), pg_temp.id('bob'), 'member');
-insert into tests.tenant_labels select id, name from ids where name in ('A', 'B');
+insert into tests.ids select 'A', tests.create_tenant('notes-a');
+insert into tests.ids select 'B', tests.create_tenant('notes-b');
+insert into tests.ids select 'alice', tests.create_user('alice@notes.test');
+insert into tests.ids select 'bob', tests.create_user('bob@notes.test');
+select tests.add_member(tests.id('A'), tests.id('alice'), 'member');
+select tests.add_member(tests.id('B'), tests.id('bob'), 'member');
+insert into tests.tenant_labels select id, name from tests.ids where name in ('A', 'B');
 
-select tests.authenticate_as((select id from ids where name = 'alice'), (select id from ids where name = 'A')::text);
+select tests.authenticate_as((select id from tests.ids where name = 'alice'), (select id from tests.ids where name = 'A')::text);
 select is(tests.touched($$insert into public.my_notes (body) values ('mine') returning tenant_id$$), 'A:1', 'insert lands in the current tenant');
 insert into public.my_notes (body) values ('kept');
-select tests.authenticate_as((select id from ids where name = 'bob'), (select id from ids where name = 'B')::text);
+select tests.authenticate_as((select id from tests.ids where name = 'bob'), (select id from tests.ids where name = 'B')::text);
 select is(tests.visible('public.my_notes'), '', 'another tenant sees nothing');
-select tests.authenticate_as((select id from ids where name = 'bob'), (select id from ids where name = 'A')::text);
+select tests.authenticate_as((select id from tests.ids where name = 'bob'), (select id from tests.ids where name = 'A')::text);
 select is(tests.visible('public.my_notes'), '', 'a forged header sees nothing');
-select tests.authenticate_as((select id from ids where name = 'alice'), (select id from ids where name = 'A')::text);
+select tests.authenticate_as((select id from tests.ids where name = 'alice'), (select id from tests.ids where name = 'A')::text);
 select is(tests.visible('public.my_notes'), 'A:1', 'the owner tenant sees its row');
 select tests.as_postgres();
 

@@ -39,11 +39,7 @@ insert into tests.matrix values
    $$insert into public.system_settings (key, value, updated_by) values ('matrix.' || gen_random_uuid(), '1', '{member}')$$, true);
 
 -- Every application table (tenant_id + in public, minus the platform tables) must be in the matrix.
-create table tests.ids (name text primary key, id uuid not null);
 
-create function tests.id(p_name text) returns uuid language sql stable as $$
-  select id from tests.ids where name = p_name
-$$;
 
 -- The template for table p_ord, with tenant p_parents' fixture rows (call as postgres).
 create function tests.render(p_ord int, p_parents text) returns text language plpgsql as $$

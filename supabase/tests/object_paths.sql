@@ -5,15 +5,11 @@ begin;
 \ir _helpers.psql
 select plan(8);
 
-create temp table ids (name text primary key, id uuid);
-grant select on ids to authenticated;
-create function pg_temp.id(p text) returns uuid language sql as $$ select id from ids where name = p $$;
-grant execute on function pg_temp.id(text) to authenticated;
-insert into ids select 'A', tests.create_tenant('paths-a');
-insert into ids select 'B', tests.create_tenant('paths-b');
-insert into ids select 'alice', tests.create_user('alice@paths.test');
-select tests.add_member(pg_temp.id('A'), pg_temp.id('alice'), 'member');
-insert into storage.objects (bucket_id, name) values ('tenant-files', pg_temp.id('A') || '/docs/a.pdf');
+insert into tests.ids select 'A', tests.create_tenant('paths-a');
+insert into tests.ids select 'B', tests.create_tenant('paths-b');
+insert into tests.ids select 'alice', tests.create_user('alice@paths.test');
+select tests.add_member(tests.id('A'), tests.id('alice'), 'member');
+insert into storage.objects (bucket_id, name) values ('tenant-files', tests.id('A') || '/docs/a.pdf');
 
 -- Names after the tenant folder: {A} is replaced by tenant A's id, {B} by tenant B's.
 create temp table bad_names (tail text);
@@ -29,11 +25,11 @@ insert into good_names values ('{A}/docs/b.pdf'), ('{A}/my file (1).pdf'), ('{A}
   ('{A}/Ünïcode/файл.txt');
 grant select on bad_names, good_names to authenticated;
 create function pg_temp.fill(p_tail text) returns text language sql as $$
-  select replace(replace(p_tail, '{A}', pg_temp.id('A')::text), '{B}', pg_temp.id('B')::text)
+  select replace(replace(p_tail, '{A}', tests.id('A')::text), '{B}', tests.id('B')::text)
 $$;
 grant execute on function pg_temp.fill(text) to authenticated;
 
-select tests.authenticate_as(pg_temp.id('alice'), pg_temp.id('A')::text);
+select tests.authenticate_as(tests.id('alice'), tests.id('A')::text);
 select is(
   (select coalesce(string_agg(tail, ' | '), '') from bad_names
    where tests.sqlstate_of(format($$insert into storage.objects (bucket_id, name) values ('tenant-files', %L)$$, pg_temp.fill(tail))) = '00000'),
@@ -55,7 +51,7 @@ select is(
   (select coalesce(string_agg(tail, ' | '), '') from bad_names
    where tests.sqlstate_of(format($$insert into public.knowledge_documents (title, storage_path) values ('t', %L)$$, pg_temp.fill(tail))) = '00000'),
   '', 'knowledge_documents insert: no such storage_path is accepted');
-insert into public.knowledge_documents (title, storage_path) values ('ok', pg_temp.id('A') || '/docs/a.pdf');
+insert into public.knowledge_documents (title, storage_path) values ('ok', tests.id('A') || '/docs/a.pdf');
 select is(
   (select coalesce(string_agg(tail, ' | '), '') from bad_names
    where tests.sqlstate_of(format($$update public.knowledge_documents set storage_path = %L where title = 'ok'$$, pg_temp.fill(tail))) = '00000'),
@@ -64,7 +60,7 @@ select is(
   (select coalesce(string_agg(tail, ' | '), '') from good_names
    where tests.sqlstate_of(format($$insert into public.knowledge_documents (title, storage_path) values ('t', %L)$$, pg_temp.fill(tail))) <> '00000'),
   '', 'knowledge_documents: ordinary storage paths are still accepted');
-select is(tests.sqlstate_of(format($$insert into public.knowledge_documents (title, storage_path) values ('t', '%s/x.pdf')$$, pg_temp.id('B'))),
+select is(tests.sqlstate_of(format($$insert into public.knowledge_documents (title, storage_path) values ('t', '%s/x.pdf')$$, tests.id('B'))),
   '23514', 'knowledge_documents: a path in another tenant''s folder is refused');
 
 select * from finish();

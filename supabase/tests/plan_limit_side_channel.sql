@@ -5,29 +5,25 @@ begin;
 \ir _helpers.psql
 select plan(9);
 
-create temp table ids (name text primary key, id uuid);
-grant select on ids to authenticated;
-create function pg_temp.id(p text) returns uuid language sql as $$ select id from ids where name = p $$;
-grant execute on function pg_temp.id(text) to authenticated;
-insert into ids select 'full', tests.create_tenant('side-full');     -- at every limit
-insert into ids select 'free', tests.create_tenant('side-free');     -- no limits at all
-insert into ids select 'mine', tests.create_tenant('side-mine');
-insert into ids select 'stranger', tests.create_user('stranger@side.test');
-insert into ids select 'fullowner', tests.create_user('fullowner@side.test');
-insert into ids select 'freeowner', tests.create_user('freeowner@side.test');
-insert into ids select 'newbie', tests.create_user('newbie@side.test');
-select tests.add_member(pg_temp.id('mine'), pg_temp.id('stranger'), 'owner');
-select tests.add_member(pg_temp.id('full'), pg_temp.id('fullowner'), 'owner');
-select tests.add_member(pg_temp.id('free'), pg_temp.id('freeowner'), 'owner');
+insert into tests.ids select 'full', tests.create_tenant('side-full');     -- at every limit
+insert into tests.ids select 'free', tests.create_tenant('side-free');     -- no limits at all
+insert into tests.ids select 'mine', tests.create_tenant('side-mine');
+insert into tests.ids select 'stranger', tests.create_user('stranger@side.test');
+insert into tests.ids select 'fullowner', tests.create_user('fullowner@side.test');
+insert into tests.ids select 'freeowner', tests.create_user('freeowner@side.test');
+insert into tests.ids select 'newbie', tests.create_user('newbie@side.test');
+select tests.add_member(tests.id('mine'), tests.id('stranger'), 'owner');
+select tests.add_member(tests.id('full'), tests.id('fullowner'), 'owner');
+select tests.add_member(tests.id('free'), tests.id('freeowner'), 'owner');
 insert into public.subscription_plans (id, name, max_users, max_contacts, max_campaigns) values ('side-zero', 'Zero', 1, 0, 0);
-insert into public.tenant_subscriptions (tenant_id, plan_id) values (pg_temp.id('full'), 'side-zero');
+insert into public.tenant_subscriptions (tenant_id, plan_id) values (tests.id('full'), 'side-zero');
 
 -- The error a stranger gets writing into tenant p_tenant, with p_sql's %L filled by the tenant id.
 create function pg_temp.stranger_error(p_sql text, p_tenant text) returns text language plpgsql as $$
 declare v text;
 begin
-  perform tests.authenticate_as(pg_temp.id('stranger'), pg_temp.id('mine')::text);
-  v := tests.error_of(format(p_sql, pg_temp.id(p_tenant)));
+  perform tests.authenticate_as(tests.id('stranger'), tests.id('mine')::text);
+  v := tests.error_of(format(p_sql, tests.id(p_tenant)));
   perform tests.as_postgres();
   return v;
 end $$;
@@ -44,18 +40,18 @@ select is(pg_temp.stranger_error($$insert into public.campaigns (tenant_id, name
 select is(pg_temp.stranger_error($$insert into public.campaigns (tenant_id, name, channel) values (%L, 'c', 'email')$$, 'full'),
           pg_temp.stranger_error($$insert into public.campaigns (tenant_id, name, channel) values (%L, 'c', 'email')$$, 'free'),
   'campaigns: the failure says nothing about the other tenant''s plan or usage');
-select is(pg_temp.stranger_error(format($$insert into public.tenant_members (tenant_id, user_id) values (%%L, %L)$$, pg_temp.id('newbie')), 'full'),
-          pg_temp.stranger_error(format($$insert into public.tenant_members (tenant_id, user_id) values (%%L, %L)$$, pg_temp.id('newbie')), 'free'),
+select is(pg_temp.stranger_error(format($$insert into public.tenant_members (tenant_id, user_id) values (%%L, %L)$$, tests.id('newbie')), 'full'),
+          pg_temp.stranger_error(format($$insert into public.tenant_members (tenant_id, user_id) values (%%L, %L)$$, tests.id('newbie')), 'free'),
   'tenant_members: the failure says nothing about the other tenant''s plan or usage');
-select unalike(pg_temp.stranger_error(format($$insert into public.tenant_members (tenant_id, user_id) values (%%L, %L)$$, pg_temp.id('newbie')), 'full'),
+select unalike(pg_temp.stranger_error(format($$insert into public.tenant_members (tenant_id, user_id) values (%%L, %L)$$, tests.id('newbie')), 'full'),
   '%PT402%', 'tenant_members: a stranger never sees the plan-limit error');
 
 -- members still hit their limits
-select tests.authenticate_as(pg_temp.id('fullowner'), pg_temp.id('full')::text);
+select tests.authenticate_as(tests.id('fullowner'), tests.id('full')::text);
 select is(tests.sqlstate_of($$insert into public.contacts (name) values ('x')$$), 'PT402', 'a member still hits max_contacts');
 select is(tests.sqlstate_of($$insert into public.campaigns (name, channel) values ('c', 'email')$$), 'PT402', 'a member still hits max_campaigns');
 select tests.as_postgres();
-select throws_ok(format($$select tests.add_member(%L, %L)$$, pg_temp.id('full'), pg_temp.id('newbie')), 'PT402', null,
+select throws_ok(format($$select tests.add_member(%L, %L)$$, tests.id('full'), tests.id('newbie')), 'PT402', null,
   'the platform still hits max_users');
 
 select * from finish();

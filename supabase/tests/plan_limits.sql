@@ -4,23 +4,19 @@ begin;
 \ir _helpers.psql
 select plan(14);
 
-create temp table ids (name text primary key, id uuid);
-insert into ids select 'T', tests.create_tenant('limits-t');
-insert into ids select 'U', tests.create_tenant('limits-u');
-insert into ids select 'owner', tests.create_user('owner@limits.test');
-insert into ids select 'm2', tests.create_user('m2@limits.test');
-insert into ids select 'm3', tests.create_user('m3@limits.test');
-create function pg_temp.id(p text) returns uuid language sql as $$ select id from ids where name = p $$;
-grant select on ids to authenticated, service_role;
-grant execute on function pg_temp.id(text) to authenticated, service_role;
+insert into tests.ids select 'T', tests.create_tenant('limits-t');
+insert into tests.ids select 'U', tests.create_tenant('limits-u');
+insert into tests.ids select 'owner', tests.create_user('owner@limits.test');
+insert into tests.ids select 'm2', tests.create_user('m2@limits.test');
+insert into tests.ids select 'm3', tests.create_user('m3@limits.test');
 
 insert into public.subscription_plans (id, name, max_users, max_contacts, max_campaigns)
 values ('limits-small', 'Small', 2, 2, 1), ('limits-big', 'Big', null, null, null);
-insert into public.tenant_subscriptions (tenant_id, plan_id) values (pg_temp.id('T'), 'limits-small');
-select tests.add_member(pg_temp.id('T'), pg_temp.id('owner'), 'owner');
-select tests.add_member(pg_temp.id('U'), pg_temp.id('owner'), 'owner');
+insert into public.tenant_subscriptions (tenant_id, plan_id) values (tests.id('T'), 'limits-small');
+select tests.add_member(tests.id('T'), tests.id('owner'), 'owner');
+select tests.add_member(tests.id('U'), tests.id('owner'), 'owner');
 
-select tests.authenticate_as(pg_temp.id('owner'), pg_temp.id('T')::text);
+select tests.authenticate_as(tests.id('owner'), tests.id('T')::text);
 select lives_ok($$insert into public.contacts (name) values ('one'), ('two')$$, 'max_contacts 2: two contacts fit');
 select throws_ok($$insert into public.contacts (name) values ('three')$$, 'PT402',
   'plan limit reached: max_contacts (2 of 2)', 'max_contacts: the third contact is refused with PT402 naming the limit');
@@ -47,26 +43,26 @@ select matches((pg_temp.error_fields($$insert into public.contacts (name) values
 
 -- service_role bypasses RLS but not the limit
 select tests.as_service_role();
-select throws_ok(format($$insert into public.contacts (tenant_id, name) values (%L, 'svc')$$, pg_temp.id('T')), 'PT402', null,
+select throws_ok(format($$insert into public.contacts (tenant_id, name) values (%L, 'svc')$$, tests.id('T')), 'PT402', null,
   'service_role is limited too');
 
 -- members: max_users 2
 select tests.as_postgres();
-select tests.add_member(pg_temp.id('T'), pg_temp.id('m2'), 'member');
-select throws_ok(format($$select tests.add_member(%L, %L, 'member')$$, pg_temp.id('T'), pg_temp.id('m3')), 'PT402',
+select tests.add_member(tests.id('T'), tests.id('m2'), 'member');
+select throws_ok(format($$select tests.add_member(%L, %L, 'member')$$, tests.id('T'), tests.id('m3')), 'PT402',
   'plan limit reached: max_users (2 of 2)', 'max_users: a third member is refused');
 
 -- other tenants and unlimited plans
-select tests.authenticate_as(pg_temp.id('owner'), pg_temp.id('U')::text);
+select tests.authenticate_as(tests.id('owner'), tests.id('U')::text);
 select lives_ok($$insert into public.contacts (name) select 'u' || g from generate_series(1, 5) g$$,
   'a tenant without a subscription is not limited');
 select tests.as_postgres();
-update public.tenant_subscriptions set plan_id = 'limits-big' where tenant_id = pg_temp.id('T');
-select tests.authenticate_as(pg_temp.id('owner'), pg_temp.id('T')::text);
+update public.tenant_subscriptions set plan_id = 'limits-big' where tenant_id = tests.id('T');
+select tests.authenticate_as(tests.id('owner'), tests.id('T')::text);
 select lives_ok($$insert into public.contacts (name) values ('after upgrade')$$, 'after an upgrade to unlimited plans the insert works');
 
 -- limits are the platform's: a tenant owner cannot change the plan
-select is(tests.touched(format($$update public.tenant_subscriptions set plan_id = 'limits-big' where tenant_id = %L returning tenant_id$$, pg_temp.id('T'))),
+select is(tests.touched(format($$update public.tenant_subscriptions set plan_id = 'limits-big' where tenant_id = %L returning tenant_id$$, tests.id('T'))),
   'error 42501', 'an owner cannot change the subscription (no update privilege)');
 select is(tests.touched($$insert into public.subscription_plans (id, name) values ('free-for-all', 'x') returning null::uuid as tenant_id$$),
   'error 42501', 'an owner cannot create plans');

@@ -7,8 +7,29 @@
 
 import http from "node:http";
 import crypto from "node:crypto";
+import { before, after } from "node:test";
 import { createClient } from "@supabase/supabase-js";
 import { decodeJwt, signJwt } from "../support/auth-standin.mjs";
+import { startStack } from "../support/stack.mjs";
+
+/**
+ * The local stack (PostgreSQL with the schema, the Supabase stand-ins, the router in workerd) for one
+ * test file: started before its tests, stopped after them. The returned object stands for the stack
+ * once started; `db.sql(text, params)` reads the database as its superuser (bypassing RLS), to check
+ * what really happened.
+ */
+export function useStack(opts) {
+  let started;
+  before(async () => {
+    started = await startStack(opts);
+  }, { timeout: 180_000 });
+  after(async () => {
+    await started?.stop();
+  }, { timeout: 60_000 });
+  const stack = new Proxy({}, { get: (_, key) => started?.[key] });
+  const db = { sql: async (text, params = []) => (await started.pg.query(text, params)).rows };
+  return { stack, db };
+}
 
 /**
  * Realtime is not exercised here; supabase-js 2.119 needs a WebSocket constructor at creation time and

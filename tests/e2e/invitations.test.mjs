@@ -5,29 +5,18 @@
 // mailbox after the invitation and calls rpc("accept_invitation"); a self sign-up with the invited
 // address (auto-confirm) never takes the seat.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, SEED } from "../support/stack.mjs";
-import { tenantClient, serviceClient, claimsOf, uniqueEmail } from "./helpers.mjs";
+import { SEED } from "../support/stack.mjs";
+import { useStack, tenantClient, serviceClient, claimsOf, uniqueEmail } from "./helpers.mjs";
 
 const ACME = SEED.acme;
 const GLOBEX = SEED.globex;
 const { alice } = SEED.users;
 const T = { timeout: 30_000 };
 
-let stack;
-
-before(async () => {
-  stack = await startStack({ seed: true, alg: "ES256" });
-}, { timeout: 180_000 });
-
-after(async () => {
-  await stack?.stop();
-}, { timeout: 60_000 });
-
-async function sql(text, params = []) {
-  return (await stack.pg.query(text, params)).rows;
-}
+const { stack, db } = useStack({ seed: true, alg: "ES256" });
+const sql = db.sql;
 
 /** The platform's invitation (as the admin service would write it). */
 async function invite(tenantId, email, role) {

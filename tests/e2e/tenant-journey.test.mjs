@@ -7,10 +7,10 @@
 // The router runs with TENANT_DIRECTORY=supabase: every host is resolved by the real
 // public.resolve_tenant through the REST stand-in.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startStack, SEED } from "../support/stack.mjs";
-import { tenantClient, serviceClient, hostMappedFetch, claimsOf, foreignSigned, uniqueEmail } from "./helpers.mjs";
+import { SEED } from "../support/stack.mjs";
+import { useStack, tenantClient, serviceClient, hostMappedFetch, claimsOf, foreignSigned, uniqueEmail } from "./helpers.mjs";
 
 const ACME = SEED.acme;
 const GLOBEX = SEED.globex;
@@ -18,15 +18,8 @@ const { alice, bob, carol } = SEED.users;
 const PASSWORD = SEED.password;
 const T = { timeout: 30_000 };
 
-let stack;
-
-before(async () => {
-  stack = await startStack({ seed: true, alg: "ES256" });
-}, { timeout: 180_000 });
-
-after(async () => {
-  await stack?.stop();
-}, { timeout: 60_000 });
+const { stack, db } = useStack({ seed: true, alg: "ES256" });
+const sql = db.sql;
 
 async function signIn(host, email) {
   const sb = tenantClient(stack, host);
@@ -34,11 +27,6 @@ async function signIn(host, email) {
   assert.equal(error, null, `sign-in of ${email} on ${host} failed: ${error?.message}`);
   assert.ok(data.session?.access_token, "no session");
   return { sb, session: data.session };
-}
-
-/** Superuser view of the database (bypasses RLS), to check what really happened. */
-async function sql(text, params = []) {
-  return (await stack.pg.query(text, params)).rows;
 }
 
 test("GET /__router/tenant gives each host its own tenant record and branding", T, async () => {

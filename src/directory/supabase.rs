@@ -11,7 +11,10 @@ use crate::host::HostKind;
 use crate::runtime::{HttpRequest, Runtime};
 use crate::tenant::TenantRecord;
 
-/// Routing records are small; anything bigger is not a routing record.
+/// Routing records are small; anything bigger is not a routing record. The schema keeps every record
+/// far below this: branding at most 16 KiB (`tenants_branding_size`, sql/015) and at most 50
+/// hostnames (sql/018), every other field bounded by its own check (supabase/tests/branding_bound.sql
+/// and tenant_domains.sql measure the largest record the schema allows).
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
 pub struct SupabaseDirectory {

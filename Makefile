@@ -1,7 +1,7 @@
 # The two commands a fresh machine needs (see README.md):
 #   make dev    set up and run the router locally, with Postgres, the Supabase stand-ins and demo tenants
 #   make test   set up and run every test
-.PHONY: dev test setup build bench profile deploy
+.PHONY: dev test setup build bench profile deploy load fuzz
 
 dev:
 	bash scripts/setup.sh
@@ -31,3 +31,12 @@ profile:
 
 deploy:
 	npx wrangler deploy
+
+# Issue 16's long runs, not part of `make test`: the bounded load run (every answer's tenant and
+# status checked, beside a pass-through Worker) and the fuzzers (FUZZ_RUNS executions per target).
+load:
+	bash scripts/build-worker.sh
+	node bench/load/run.mjs
+
+fuzz:
+	bash scripts/fuzz.sh $(or $(FUZZ_RUNS),1000000)

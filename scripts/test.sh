@@ -41,6 +41,7 @@ run unit cargo test --locked
 run build-worker bash scripts/build-worker.sh
 run sql bash scripts/test-sql.sh
 run worker npm run --silent test:worker
+run load-smoke env LOAD_SECONDS=5 node bench/load/run.mjs
 run e2e npm run --silent test:e2e
 run dev-smoke env DEV_SMOKE=1 bash scripts/dev.sh
 run workflow-lint "$ROOT/.tools/venv/bin/zizmor" --offline .github/workflows

@@ -68,7 +68,7 @@ pub(crate) mod strategies {
 
 /// An `/auth/v1` request as the pipeline hands it to `auth_request::prepare`, on a tenant whose
 /// hosts are [`auth_call::HOSTS`].
-pub(crate) mod auth_call {
+pub mod auth_call {
     use futures::future::LocalBoxFuture;
 
     use crate::error::RouterError;
@@ -92,6 +92,30 @@ pub(crate) mod auth_call {
                 Ok(self.0.clone())
             };
             Box::pin(async move { r })
+        }
+    }
+
+    /// A request as it leaves the router for Supabase Auth, for Go's own reading of it
+    /// (`examples/go_replay.rs`, through the oracle in `tests/go-oracle/`).
+    pub struct Forwarded {
+        pub method: &'static str,
+        /// Path and query.
+        pub url: String,
+        pub headers: Vec<(String, String)>,
+        pub body: Vec<u8>,
+    }
+
+    impl Forwarded {
+        /// One line of the oracle's input.
+        pub fn oracle_line(&self) -> String {
+            use base64::Engine;
+            serde_json::json!({
+                "method": self.method,
+                "url": self.url,
+                "headers": self.headers.iter().map(|(k, v)| [k, v]).collect::<Vec<_>>(),
+                "body_base64": base64::engine::general_purpose::STANDARD.encode(&self.body),
+            })
+            .to_string()
         }
     }
 

@@ -4,9 +4,11 @@
 //! tenant's hosts, written so plainly that URL parsers agree, and there is at most one. An upstream
 //! `Location` on the project moves to the user's origin and nowhere else.
 
-use super::auth_call::{run, tenant, HOSTS, ORIGIN};
+use super::auth_call::{run, tenant, Forwarded, HOSTS, ORIGIN};
 use super::fields;
 use super::go_model::{query_values, struct_fields, Field};
+use crate::error::RouterError;
+use crate::proxy::auth_request::AuthForward;
 use crate::proxy::auth_request::DROPPED_HEADERS;
 use crate::proxy::redirect::rewrite_location;
 
@@ -26,7 +28,7 @@ const PROJECT: &str = "https://proj.supabase.co";
 /// On a tenant host by a reading independent of the router's: the `url` crate (WHATWG) finds one
 /// of the tenant's hosts, no userinfo, and the text between `://` and the path is that host (with
 /// at most a port), so a parser that splits differently cannot find another.
-fn on_tenant_host(target: &str) -> bool {
+pub fn on_tenant_host(target: &str) -> bool {
     let Ok(u) = url::Url::parse(target) else {
         return false;
     };
@@ -51,19 +53,33 @@ fn on_tenant_host(target: &str) -> bool {
             .any(|c| c.is_control() || c == '\\' || c == ' ')
 }
 
+struct Input {
+    path: &'static str,
+    method: &'static str,
+    content_type: &'static str,
+    /// query, `redirect_to` header, `Referer`, body.
+    f: Vec<String>,
+}
+
 /// Input: a selector byte (bits 0–2: the endpoint, bit 3: POST, bit 4: a form content type else
 /// JSON), then `query\nredirect_to header\nreferer\nbody`.
-pub fn check(data: &[u8]) {
+fn input(data: &[u8]) -> Input {
     let (sel, rest) = super::selector(data);
-    let path = PATHS[(sel & 7) as usize];
-    let method = if sel & 8 != 0 { "POST" } else { "GET" };
-    let ct = if sel & 16 != 0 {
-        FORM
-    } else {
-        "application/json"
-    };
-    let f = fields(rest, 4);
-    let mut headers = vec![("content-type", ct)];
+    Input {
+        path: PATHS[(sel & 7) as usize],
+        method: if sel & 8 != 0 { "POST" } else { "GET" },
+        content_type: if sel & 16 != 0 {
+            FORM
+        } else {
+            "application/json"
+        },
+        f: fields(rest, 4),
+    }
+}
+
+fn forward(i: &Input) -> Result<AuthForward, RouterError> {
+    let f = &i.f;
+    let mut headers = vec![("content-type", i.content_type)];
     if !f[1].is_empty() {
         headers.push(("redirect_to", f[1].as_str()));
     }
@@ -71,14 +87,44 @@ pub fn check(data: &[u8]) {
         headers.push(("referer", f[2].as_str()));
     }
     let query = (!f[0].is_empty()).then_some(f[0].as_str());
-    let out = match run(
-        method,
-        path,
+    run(
+        i.method,
+        i.path,
         query,
         &headers,
         f[3].as_bytes(),
         &tenant(false),
-    ) {
+    )
+}
+
+/// What goes upstream for `data` when the router forwards it (the carrier headers are dropped),
+/// and whether GoTrue reads a JSON `redirect_to` on that endpoint.
+pub fn forwarded(data: &[u8]) -> Option<(Forwarded, bool)> {
+    let i = input(data);
+    let out = forward(&i).ok()?;
+    let query = out.query.unwrap_or_default();
+    let f = Forwarded {
+        method: i.method,
+        url: if query.is_empty() {
+            i.path.to_string()
+        } else {
+            format!("{}?{query}", i.path)
+        },
+        headers: vec![("Content-Type".into(), i.content_type.into())],
+        body: if i.method == "POST" {
+            out.body.unwrap_or_else(|| i.f[3].as_bytes().to_vec())
+        } else {
+            Vec::new()
+        },
+    };
+    let reads_json = i.method == "POST" && matches!(i.path, "/auth/v1/verify" | "/auth/v1/sso");
+    Some((f, reads_json))
+}
+
+pub fn check(data: &[u8]) {
+    let i = input(data);
+    let (path, method, ct, f) = (i.path, i.method, i.content_type, &i.f);
+    let out = match forward(&i) {
         Ok(out) => out,
         Err(e) => {
             assert!((400..500).contains(&e.status()), "{f:?} gave {e:?}");

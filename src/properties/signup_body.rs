@@ -6,8 +6,10 @@
 
 use serde_json::Value;
 
-use super::auth_call::{run, tenant, TENANT_ID};
+use super::auth_call::{run, tenant, Forwarded, TENANT_ID};
 use super::go_model::{query_values, struct_fields, Field};
+use crate::error::RouterError;
+use crate::proxy::auth_request::AuthForward;
 
 const PATHS: [&str; 4] = [
     "/auth/v1/signup",
@@ -21,20 +23,62 @@ const PARAMS: [(&str, Field); 3] = [
     ("redirect_to", Field::Scalar),
 ];
 
+struct Input<'a> {
+    path: &'static str,
+    otp: bool,
+    invite_only: bool,
+    content_type: &'static str,
+    body: &'a [u8],
+}
+
 /// Input: a selector byte (bits 0–1: the endpoint, bit 2: invite-only, bit 3: a form content
 /// type), then the body.
-pub fn check(data: &[u8]) {
+fn input(data: &[u8]) -> Input<'_> {
     let (sel, body) = super::selector(data);
     let path = PATHS[(sel & 3) as usize];
-    let otp = path.eq_ignore_ascii_case("/auth/v1/otp") || path == "/auth/v1/OTP/";
-    let invite_only = sel & 4 != 0;
-    let ct = if sel & 8 != 0 {
-        "application/x-www-form-urlencoded"
-    } else {
-        "application/json"
+    Input {
+        path,
+        otp: path.eq_ignore_ascii_case("/auth/v1/otp") || path == "/auth/v1/OTP/",
+        invite_only: sel & 4 != 0,
+        content_type: if sel & 8 != 0 {
+            "application/x-www-form-urlencoded"
+        } else {
+            "application/json"
+        },
+        body,
+    }
+}
+
+fn forward(i: &Input) -> Result<AuthForward, RouterError> {
+    let headers = [("content-type", i.content_type)];
+    run(
+        "POST",
+        i.path,
+        None,
+        &headers,
+        i.body,
+        &tenant(i.invite_only),
+    )
+}
+
+/// What goes upstream for `data`, when the router forwards it, and whether Go must read
+/// `create_user: false` from it.
+pub fn forwarded(data: &[u8]) -> Option<(Forwarded, bool)> {
+    let i = input(data);
+    let out = forward(&i).ok()?;
+    let f = Forwarded {
+        method: "POST",
+        url: i.path.to_string(),
+        headers: vec![("Content-Type".into(), i.content_type.into())],
+        body: out.body?,
     };
-    let t = tenant(invite_only);
-    let out = match run("POST", path, None, &[("content-type", ct)], body, &t) {
+    Some((f, i.invite_only && i.otp))
+}
+
+pub fn check(data: &[u8]) {
+    let i = input(data);
+    let (path, otp, invite_only, body) = (i.path, i.otp, i.invite_only, i.body);
+    let out = match forward(&i) {
         Ok(out) => out,
         Err(e) => {
             assert!((400..500).contains(&e.status()), "{body:?} gave {e:?}");

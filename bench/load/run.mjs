@@ -51,8 +51,12 @@ function nextRequest(up) {
   const rest = { host, path: "/rest/v1/contacts?select=id", tenant: t };
   if (r < 0.25) return { kind: "hs256", ...rest, headers: { authorization: `Bearer ${signHS256(claims(), SECRET)}` }, status: 200 };
   if (r < 0.4) return { kind: "es256", ...rest, headers: { authorization: `Bearer ${signES256(claims())}` }, status: 200 };
-  if (r < 0.45) return { kind: "expired", ...rest, headers: { authorization: `Bearer ${signHS256(claims({ exp: Math.floor(Date.now() / 1000) - 120 }), SECRET)}` }, status: 401, code: "invalid_token" };
-  if (r < 0.5) return { kind: "foreign es256", ...rest, headers: { authorization: `Bearer ${signForeignES256(claims())}` }, status: 401, code: "invalid_token" };
+  const expired = () => claims({ exp: Math.floor(Date.now() / 1000) - 120 });
+  const refused = { status: 401, code: "invalid_token" };
+  if (r < 0.425) return { kind: "expired hs256", ...rest, headers: { authorization: `Bearer ${signHS256(expired(), SECRET)}` }, ...refused };
+  if (r < 0.45) return { kind: "expired es256", ...rest, headers: { authorization: `Bearer ${signES256(expired())}` }, ...refused };
+  if (r < 0.475) return { kind: "foreign hs256", ...rest, headers: { authorization: `Bearer ${signHS256(claims(), "another-project-secret-another-project-0")}` }, ...refused };
+  if (r < 0.5) return { kind: "foreign es256", ...rest, headers: { authorization: `Bearer ${signForeignES256(claims())}` }, ...refused };
   if (r < 0.55) {
     const other = pick(active.filter((o) => o !== t));
     return { kind: "other tenant's token", ...rest, headers: { authorization: `Bearer ${signHS256(claims({ tenant_ids: [other.id] }), SECRET)}` }, status: 403, code: "tenant_mismatch" };

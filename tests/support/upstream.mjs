@@ -301,7 +301,8 @@ export async function startUpstream({ tenants = [], rs256 = true } = {}) {
       }
       let found = null;
       if (typeof args.p_slug === "string") found = up.tenants.find((t) => t.slug === args.p_slug) ?? null;
-      else if (typeof args.p_domain === "string") found = up.tenants.find((t) => t.custom_domain === args.p_domain) ?? null;
+      // Any of a tenant's hostnames, as resolve_tenant matches tenant_domains (sql 018).
+      else if (typeof args.p_domain === "string") found = up.tenants.find((t) => t.custom_domain === args.p_domain || (t.domains ?? []).includes(args.p_domain)) ?? null;
       // PostgREST answers a scalar json function with the bare value (`null` when the function returns null).
       return sendJson(res, 200, found);
     }

@@ -36,11 +36,10 @@ describe("upstream faults", () => {
       } catch (e) {
         outcome = { error: e };
       }
-      if (!outcome.error) {
-        // The status was relayed before the reset; the body must then be short of its length.
-        assert.ok(outcome.status === 502 || outcome.bodyBuffer.length < 100000, `status ${outcome.status}, ${outcome.bodyBuffer.length} bytes`);
-        if (outcome.status === 502) assertRouterError(outcome, 502, "upstream_unreachable");
-      }
+      // The status is relayed before the body streams, so the reset can only show as a response
+      // the client sees aborted; an answer that completes must be the router's 502.
+      if (outcome.error) assert.match(outcome.error.message, /aborted|socket hang up|ECONNRESET/);
+      else assertRouterError(outcome, 502, "upstream_unreachable");
       await stillServes(router, up);
     } finally {
       await dispose();
@@ -101,6 +100,7 @@ describe("directory faults", () => {
     ["a record missing fields", JSON.stringify({ id: 1, slug: "acme" })],
     ["another tenant's record", JSON.stringify({ ...ACME, id: "00000000-0000-4000-8000-000000000001", slug: "globex" })],
     ["truncated JSON", '{"id":"6f1c2a3e-0000-4000-8000-00000000ac4e","slug":"ac'],
+    ["a JSON array of two records", JSON.stringify([ACME, ACME])],
   ]) {
     test(`a directory answering malformed records (${label}) → 503 directory_unavailable, no request forwarded`, async () => {
       const { up, router, dispose } = await startPair(supabaseDir());

@@ -1,7 +1,7 @@
 # The two commands a fresh machine needs (see README.md):
 #   make dev    set up and run the router locally, with Postgres, the Supabase stand-ins and demo tenants
 #   make test   set up and run every test
-.PHONY: dev test setup build bench profile deploy
+.PHONY: dev test setup build bench profile deploy load fuzz
 
 # Every recipe runs with the tools setup.sh installs first on PATH (Node >= 22.12 among them).
 ENV = . scripts/env.sh &&
@@ -37,3 +37,13 @@ profile:
 deploy:
 	bash scripts/bundle.sh
 	bash scripts/deploy.sh
+
+# Issue 16's long runs, not part of `make test`: the bounded load run (every answer's tenant and
+# status checked, beside a pass-through Worker) and the fuzzers (FUZZ_RUNS executions per target).
+load:
+	bash scripts/setup.sh
+	bash scripts/build-worker.sh
+	$(ENV) node bench/load/run.mjs
+
+fuzz:
+	bash scripts/fuzz.sh $(or $(FUZZ_RUNS),1000000)

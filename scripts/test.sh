@@ -58,6 +58,7 @@ run migrations-sync bash scripts/migrations.sh check
 run sql bash scripts/test-sql.sh
 run migrations-cli bash scripts/test-migrations.sh
 run worker npm run --silent test:worker
+run load-smoke env LOAD_SECONDS=5 node bench/load/run.mjs
 run e2e npm run --silent test:e2e
 run dev-smoke env DEV_SMOKE=1 bash scripts/dev.sh
 run dev-interrupt bash scripts/test-dev-interrupt.sh

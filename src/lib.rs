@@ -12,6 +12,8 @@ pub mod flight;
 pub mod host;
 pub mod log;
 pub mod pipeline;
+#[cfg(all(not(target_arch = "wasm32"), any(test, feature = "fuzzing")))]
+pub mod properties;
 pub mod proxy;
 pub mod runtime;
 pub mod slots;

@@ -33,14 +33,12 @@ pub trait TenantSource {
 }
 
 /// A record is only accepted for the key it was asked for, so a confused or compromised
-/// directory cannot map one tenant's host onto another tenant.
+/// directory cannot map one tenant's host onto another tenant. A custom domain is any of the
+/// record's hostnames (`custom_domain` or `domains`): `resolve_tenant` matches every one of them.
 pub fn record_matches(key: &HostKind, record: &TenantRecord) -> bool {
     match key {
         HostKind::Slug(s) => record.slug.eq_ignore_ascii_case(s),
-        HostKind::CustomDomain(d) => record
-            .custom_domain
-            .as_deref()
-            .is_some_and(|c| c.trim_end_matches('.').eq_ignore_ascii_case(d)),
+        HostKind::CustomDomain(d) => record.custom_hosts().contains(d),
         HostKind::Platform => false,
     }
 }

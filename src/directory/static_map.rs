@@ -19,9 +19,9 @@ impl StaticDirectory {
         let mut d = Self::default();
         for r in records {
             d.by_slug.insert(r.slug.to_ascii_lowercase(), r.clone());
-            if let Some(domain) = &r.custom_domain {
-                d.by_domain
-                    .insert(domain.trim_end_matches('.').to_ascii_lowercase(), r.clone());
+            // Every hostname the record lists routes to it, as `resolve_tenant` does.
+            for host in r.custom_hosts() {
+                d.by_domain.insert(host, r.clone());
             }
         }
         d
@@ -62,5 +62,22 @@ mod tests {
         // A slug is never a domain and the reverse.
         assert!(d.get(&HostKind::CustomDomain("acme".into())).is_none());
         assert!(d.get(&HostKind::Slug("crm.acme.com".into())).is_none());
+    }
+
+    /// Found by the static-directory property: hostnames in `domains` were not routed at all.
+    #[test]
+    fn every_listed_domain_finds_the_record() {
+        let r: TenantRecord = serde_json::from_str(
+            r#"{"id":"11111111-1111-4111-8111-111111111111","slug":"acme","name":"A","status":"active",
+                "custom_domain":"crm.acme.com","domains":["crm.acme.com","Shop.Acme.com."],"signup":"open"}"#,
+        )
+        .unwrap();
+        let d = StaticDirectory::new(&[r]);
+        for host in ["crm.acme.com", "shop.acme.com"] {
+            assert!(
+                d.get(&HostKind::CustomDomain(host.into())).is_some(),
+                "{host}"
+            );
+        }
     }
 }

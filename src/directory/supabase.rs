@@ -132,6 +132,23 @@ mod tests {
         assert!(matches!(r, Err(DirectoryError::Malformed(_))));
     }
 
+    /// Found by the static-directory property (src/properties/static_directory.rs): a tenant's
+    /// second hostname (`domains`, migration 018) resolved to its record, which was then refused
+    /// because only `custom_domain` was compared, a 503 for a host the tenant owns.
+    #[test]
+    fn a_record_is_accepted_for_any_of_its_domains() {
+        let two = ACME.replace(
+            r#""signup""#,
+            r#""domains":["crm.acme.com","WWW.Acme.com."],"signup""#,
+        );
+        for host in ["crm.acme.com", "www.acme.com"] {
+            let r = parse_answer(&HostKind::CustomDomain(host.into()), two.as_bytes());
+            assert!(matches!(r, Ok(Some(_))), "{host}: {r:?}");
+        }
+        let r = parse_answer(&HostKind::CustomDomain("other.com".into()), two.as_bytes());
+        assert!(matches!(r, Err(DirectoryError::Malformed(_))));
+    }
+
     #[test]
     fn garbage_answers_are_malformed() {
         for body in [&b"<html>"[..], b"{\"id\":1}", b"[1,2]"] {

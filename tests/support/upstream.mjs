@@ -76,6 +76,15 @@ export function signForeignES256(claims, { kid = ES_KID, header = {} } = {}) {
   return signEcdsa(claims, foreignKeys.privateKey, kid, header);
 }
 
+/** A new P-256 signing key as `{ jwk, sign(claims) }`, for key-rotation tests: publish `jwk` in a JWKS. */
+export function newEs256Key(kid) {
+  const k = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" });
+  return {
+    jwk: { ...k.publicKey.export({ format: "jwk" }), kid, alg: "ES256", use: "sig", key_ops: ["verify"] },
+    sign: (claims) => signEcdsa(claims, k.privateKey, kid, {}),
+  };
+}
+
 /** RS256 JWT signed with the key the stand-in's JWKS publishes. */
 export function signRS256(claims, { kid = RS_KID, header = {} } = {}) {
   const h = { alg: "RS256", typ: "JWT", ...(kid ? { kid } : {}), ...header };
@@ -292,7 +301,8 @@ export async function startUpstream({ tenants = [], rs256 = true } = {}) {
       }
       let found = null;
       if (typeof args.p_slug === "string") found = up.tenants.find((t) => t.slug === args.p_slug) ?? null;
-      else if (typeof args.p_domain === "string") found = up.tenants.find((t) => t.custom_domain === args.p_domain) ?? null;
+      // Any of a tenant's hostnames, as resolve_tenant matches tenant_domains (sql 018).
+      else if (typeof args.p_domain === "string") found = up.tenants.find((t) => t.custom_domain === args.p_domain || (t.domains ?? []).includes(args.p_domain)) ?? null;
       // PostgREST answers a scalar json function with the bare value (`null` when the function returns null).
       return sendJson(res, 200, found);
     }

@@ -283,3 +283,24 @@ describe("configuration errors", () => {
     });
   }
 });
+
+// Found by the static-directory property (src/properties/static_directory.rs): a tenant's second
+// hostname was not routed by the static directory and the Supabase directory's answer for it was
+// refused as not matching the host (503).
+describe("every hostname a tenant lists routes to it", () => {
+  const SHOP = { ...GLOBEX, domains: ["crm.globex.test", "shop.globex.test"] };
+  for (const directory of ["static", "supabase"]) {
+    test(`a second domain in \`domains\` reaches the tenant (${directory} directory)`, async () => {
+      const tenants = [SHOP];
+      const vars = directory === "static" ? { TENANT_DIRECTORY: JSON.stringify(tenants) } : { TENANT_DIRECTORY: "supabase" };
+      const { up, router, dispose } = await startPair({ vars, tenants });
+      try {
+        const res = await router.request("shop.globex.test", "/rest/v1/contacts");
+        assert.equal(res.status, 200, res.body);
+        assert.equal(up.last().headers["x-tenant-id"], GLOBEX.id);
+      } finally {
+        await dispose();
+      }
+    });
+  }
+});

@@ -35,7 +35,9 @@ impl Runtime for Stopped {
         Box::pin(futures::future::pending())
     }
     fn fetch(&self, _req: HttpRequest) -> LocalBoxFuture<'static, Result<HttpResponse, String>> {
-        Box::pin(futures::future::ready(Err("no network in the token property".into())))
+        Box::pin(futures::future::ready(Err(
+            "no network in the token property".into(),
+        )))
     }
 }
 

@@ -87,9 +87,86 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     pub signup_max_bytes: usize,
     pub upstream_timeout_ms: u64,
+    /// The signed return on one platform host (issue 17); `None` leaves auth redirects on the
+    /// user's host as before.
+    pub auth_return: Option<AuthReturn>,
     /// Exposes `/__router/bench/verify` and `/__router/bench/trap`; for the benchmark and tests only,
     /// never in production.
     pub bench_endpoints: bool,
+}
+
+/// `AUTH_RETURN_HOST`, `AUTH_RETURN_KEYS` (a secret), `AUTH_RETURN_TTL_S`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthReturn {
+    /// `host[:port]` as configured: the one platform host Auth's allow list names.
+    pub host: String,
+    /// The same host normalised (no port), as requests are compared with it.
+    pub host_name: String,
+    /// The first signs; every one verifies (at most two: the current key and the one before).
+    pub keys: Vec<crate::signed_return::ReturnKey>,
+    pub ttl_s: u64,
+}
+
+/// Most keys accepted at once: one rotation in progress.
+const MAX_RETURN_KEYS: usize = 2;
+/// Shortest secret accepted: an HMAC-SHA256 key should carry 256 bits.
+const MIN_RETURN_SECRET_BYTES: usize = 32;
+
+fn auth_return(src: &dyn VarSource) -> Result<Option<AuthReturn>, RouterError> {
+    let host = non_empty(src, "AUTH_RETURN_HOST");
+    let keys = non_empty(src, "AUTH_RETURN_KEYS");
+    let (host, keys) = match (host, keys) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => return Err(bad("AUTH_RETURN_KEYS", "required with AUTH_RETURN_HOST")),
+        (None, Some(_)) => return Err(bad("AUTH_RETURN_HOST", "required with AUTH_RETURN_KEYS")),
+        (Some(h), Some(k)) => (h, k),
+    };
+    // Kept as written (port included) after checking that it is a plain host name.
+    let host_name =
+        crate::host::normalise(&host).map_err(|e| bad("AUTH_RETURN_HOST", e.to_string()))?;
+    if host.contains(['/', '@', '?', '#']) || host != host.to_ascii_lowercase() {
+        return Err(bad(
+            "AUTH_RETURN_HOST",
+            "a lowercase host[:port], nothing else",
+        ));
+    }
+    let mut parsed: Vec<crate::signed_return::ReturnKey> = Vec::new();
+    for entry in keys.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (kid, secret) = entry
+            .split_once(':')
+            .ok_or_else(|| bad("AUTH_RETURN_KEYS", "expected kid:secret[,kid:secret]"))?;
+        if kid.is_empty()
+            || kid.len() > 32
+            || !kid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(bad("AUTH_RETURN_KEYS", "a kid is 1-32 of [A-Za-z0-9_-]"));
+        }
+        if secret.len() < MIN_RETURN_SECRET_BYTES {
+            return Err(bad(
+                "AUTH_RETURN_KEYS",
+                format!("the secret of {kid:?} is shorter than {MIN_RETURN_SECRET_BYTES} bytes"),
+            ));
+        }
+        if parsed.iter().any(|k| k.kid == kid) {
+            return Err(bad("AUTH_RETURN_KEYS", format!("kid {kid:?} twice")));
+        }
+        parsed.push(crate::signed_return::ReturnKey {
+            kid: kid.to_string(),
+            secret: secret.as_bytes().to_vec(),
+        });
+    }
+    if parsed.is_empty() || parsed.len() > MAX_RETURN_KEYS {
+        return Err(bad("AUTH_RETURN_KEYS", "one or two kid:secret entries"));
+    }
+    Ok(Some(AuthReturn {
+        host,
+        host_name,
+        keys: parsed,
+        // At least Auth's email-link lifetime (GOTRUE_MAILER_OTP_EXP, at most 86400 s).
+        ttl_s: number(src, "AUTH_RETURN_TTL_S", 86_400, 3_600, 7 * 86_400)?,
+    }))
 }
 
 fn bad(var: &'static str, reason: impl Into<String>) -> RouterError {
@@ -330,6 +407,7 @@ impl Config {
             allowed_origins,
             signup_max_bytes: number(src, "SIGNUP_MAX_BYTES", 65_536, 256, 10 * 1024 * 1024)?,
             upstream_timeout_ms: number(src, "UPSTREAM_TIMEOUT_MS", 30_000, 1, 600_000)?,
+            auth_return: auth_return(src)?,
             bench_endpoints: boolean(src, "BENCH_ENDPOINTS")?,
         })
     }

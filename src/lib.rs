@@ -14,6 +14,7 @@ pub mod log;
 pub mod pipeline;
 pub mod proxy;
 pub mod runtime;
+pub mod signed_return;
 pub mod slots;
 pub mod tenant;
 

@@ -9,38 +9,91 @@
 //! kept if [`RedirectPolicy`] accepts it, else replaced by the user's origin, and that one target
 //! is all that is forwarded — every other carrier is removed.
 
+use uuid::Uuid;
+
+use crate::config::AuthReturn;
 use crate::host;
+use crate::signed_return;
 
 /// Where an auth redirect may land.
 ///
-/// One kind of target today: an `http(s)` URL on one of the tenant's hosts. The router's signed
-/// return URL for the tenant (the auth-on-every-domain issue) is meant to be a second kind,
-/// accepted in [`RedirectPolicy::accepts`] beside the first; nothing else here changes for it.
+/// Two kinds of target: an `http(s)` URL on one of the tenant's hosts, and — where a [`Signer`] is
+/// configured — the router's signed return URL for this tenant (which Auth's one allow-list entry
+/// matches). With a signer every target forwarded is a signed return: Auth would refuse a tenant
+/// host it does not list.
 pub struct RedirectPolicy<'a> {
     pub tenant_hosts: &'a [String],
     /// `scheme://host[:port]` the user is on: the replacement for a refused target.
     pub user_origin: &'a str,
+    pub signer: Option<Signer<'a>>,
+}
+
+/// How targets become signed returns for one request.
+pub struct Signer<'a> {
+    pub config: &'a AuthReturn,
+    pub tenant: Uuid,
+    pub now_s: u64,
+    /// The scheme of the return URL: the request's own (https in production).
+    pub scheme: &'a str,
+    /// Add the user's origin as the target when the request names none (an endpoint that may send
+    /// an email or redirect), so Auth never falls back to its Site URL.
+    pub by_default: bool,
+}
+
+impl Signer<'_> {
+    fn wrap(&self, target: &str) -> String {
+        let token = signed_return::sign(
+            &self.config.keys[0],
+            self.tenant,
+            target,
+            self.now_s + self.config.ttl_s,
+        );
+        signed_return::return_url(self.scheme, &self.config.host, &token)
+    }
+
+    /// A return URL a client presents is kept only if it is valid for this very tenant now.
+    fn is_own_return(&self, target: &str, tenant_hosts: &[String]) -> bool {
+        signed_return::token_of_return_url(target, &self.config.host)
+            .and_then(|t| signed_return::verify(t, &self.config.keys, self.now_s).ok())
+            .is_some_and(|r| r.tenant == self.tenant && on_tenant_host(&r.target, tenant_hosts))
+    }
 }
 
 impl RedirectPolicy<'_> {
     pub fn accepts(&self, target: &str) -> bool {
         on_tenant_host(target, self.tenant_hosts)
+            || self
+                .signer
+                .as_ref()
+                .is_some_and(|s| s.is_own_return(target, self.tenant_hosts))
     }
 
-    /// `requested` when accepted, else `user_origin/`.
+    /// `requested` when accepted, else `user_origin/`; signed where a signer is configured.
     pub fn resolve(&self, requested: &str) -> String {
-        if self.accepts(requested) {
+        let kept = if self.accepts(requested) {
             requested.to_string()
         } else {
             format!("{}/", self.user_origin)
+        };
+        match &self.signer {
+            Some(s) if !s.is_own_return(&kept, self.tenant_hosts) => s.wrap(&kept),
+            _ => kept,
         }
+    }
+
+    /// The target to add when the request carries none.
+    fn default_target(&self) -> Option<String> {
+        self.signer
+            .as_ref()
+            .filter(|s| s.by_default)
+            .map(|s| s.wrap(&format!("{}/", self.user_origin)))
     }
 }
 
 /// A target on one of `tenant_hosts`, written so plainly that every URL parser agrees on its host:
 /// lowercase `http://` or `https://`, an authority that is a valid host name (optionally with a
 /// port) with no userinfo, and nothing non-ASCII, blank, control or `\` anywhere.
-fn on_tenant_host(target: &str, tenant_hosts: &[String]) -> bool {
+pub fn on_tenant_host(target: &str, tenant_hosts: &[String]) -> bool {
     if target
         .chars()
         .any(|c| !c.is_ascii() || c.is_ascii_control() || c == ' ' || c == '\\')
@@ -100,7 +153,10 @@ impl Carriers {
 
     pub fn plan(&self, policy: &RedirectPolicy) -> Plan {
         let Some(target) = self.requested().map(|r| policy.resolve(r)) else {
-            return Plan::default();
+            return Plan {
+                json_body: None,
+                query: policy.default_target(),
+            };
         };
         Plan {
             json_body: self
@@ -134,6 +190,7 @@ mod tests {
         RedirectPolicy {
             tenant_hosts: hosts,
             user_origin: "https://acme.app.example",
+            signer: None,
         }
     }
 

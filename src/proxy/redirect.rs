@@ -265,6 +265,103 @@ mod tests {
         assert_eq!(empty.plan(&policy(&h)), Plan::default());
     }
 
+    fn return_config() -> AuthReturn {
+        AuthReturn {
+            host: "auth.app.example".into(),
+            host_name: "auth.app.example".into(),
+            keys: vec![signed_return::ReturnKey {
+                kid: "k1".into(),
+                secret: b"0123456789abcdef0123456789abcdef".to_vec(),
+            }],
+            ttl_s: 86_400,
+        }
+    }
+
+    const ACME_ID: &str = "6f1c2a3e-0000-4000-8000-00000000ac4e";
+    const GLOBEX_ID: &str = "7a2d3b4f-1111-4111-8111-0000000091be";
+
+    fn signing<'a>(
+        hosts: &'a [String],
+        config: &'a AuthReturn,
+        tenant: &str,
+    ) -> RedirectPolicy<'a> {
+        RedirectPolicy {
+            tenant_hosts: hosts,
+            user_origin: "https://acme.app.example",
+            signer: Some(Signer {
+                config,
+                tenant: Uuid::parse_str(tenant).unwrap(),
+                now_s: 1_000,
+                scheme: "https",
+                by_default: true,
+            }),
+        }
+    }
+
+    fn read(url: &str, config: &AuthReturn) -> signed_return::SignedReturn {
+        let token = signed_return::token_of_return_url(url, &config.host).expect(url);
+        signed_return::verify(token, &config.keys, 1_000).unwrap()
+    }
+
+    #[test]
+    fn with_a_signer_every_target_is_a_return_signed_for_the_tenant() {
+        let (h, c) = (hosts(), return_config());
+        let p = signing(&h, &c, ACME_ID);
+        let r = read(&p.resolve("https://crm.acme.com/a?b=1"), &c);
+        assert_eq!(
+            (r.target.as_str(), r.exp_s),
+            ("https://crm.acme.com/a?b=1", 87_400)
+        );
+        assert_eq!(r.tenant.to_string(), ACME_ID);
+        for refused in [
+            "https://evil.example/",
+            "https://acme.app.example@evil.example/",
+            "//evil",
+        ] {
+            assert_eq!(
+                read(&p.resolve(refused), &c).target,
+                "https://acme.app.example/",
+                "{refused}"
+            );
+        }
+        let none = Carriers::default().plan(&p);
+        assert_eq!(
+            read(&none.query.unwrap(), &c).target,
+            "https://acme.app.example/"
+        );
+    }
+
+    #[test]
+    fn a_presented_return_is_kept_only_when_it_is_this_tenants() {
+        let (h, c) = (hosts(), return_config());
+        let mine = signing(&h, &c, ACME_ID).resolve("https://crm.acme.com/x");
+        assert_eq!(signing(&h, &c, ACME_ID).resolve(&mine), mine);
+        let globex_hosts = vec!["globex.app.example".to_string()];
+        let theirs = signing(&globex_hosts, &c, GLOBEX_ID).resolve("https://globex.app.example/");
+        let replaced = signing(&h, &c, ACME_ID).resolve(&theirs);
+        assert_ne!(replaced, theirs);
+        assert_eq!(read(&replaced, &c).target, "https://acme.app.example/");
+        // Signed for acme but aimed at another tenant's host (a key holder's mistake): not kept.
+        let token = signed_return::sign(
+            &c.keys[0],
+            Uuid::parse_str(ACME_ID).unwrap(),
+            "https://globex.app.example/",
+            5_000,
+        );
+        let odd = signed_return::return_url("https", &c.host, &token);
+        assert_ne!(signing(&h, &c, ACME_ID).resolve(&odd), odd);
+        // Signed for globex but aimed at acme's host: not acme's return either.
+        let token = signed_return::sign(
+            &c.keys[0],
+            Uuid::parse_str(GLOBEX_ID).unwrap(),
+            "https://acme.app.example/",
+            5_000,
+        );
+        let foreign = signed_return::return_url("https", &c.host, &token);
+        let replaced = signing(&h, &c, ACME_ID).resolve(&foreign);
+        assert_eq!(read(&replaced, &c).tenant.to_string(), ACME_ID);
+    }
+
     #[test]
     fn location_on_the_project_is_moved_to_the_tenant_origin() {
         assert_eq!(

@@ -528,6 +528,99 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_signed_return_needs_a_host_and_one_or_two_long_keys() {
+        let secret = "0123456789abcdef0123456789abcdef";
+        let mut v = minimal();
+        v.insert("AUTH_RETURN_HOST".into(), "auth.app.example:8787".into());
+        v.insert(
+            "AUTH_RETURN_KEYS".into(),
+            format!("new:{secret}, old:{secret}x"),
+        );
+        let r = Config::from_vars(&v).unwrap().auth_return.unwrap();
+        assert_eq!(
+            (r.host.as_str(), r.host_name.as_str()),
+            ("auth.app.example:8787", "auth.app.example")
+        );
+        assert_eq!(
+            r.keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(),
+            ["new", "old"]
+        );
+        assert_eq!(r.ttl_s, 86_400);
+        assert!(
+            !format!("{r:?}").contains(secret),
+            "secrets stay out of Debug"
+        );
+        assert_eq!(Config::from_vars(&minimal()).unwrap().auth_return, None);
+        let cases = [
+            (
+                "AUTH_RETURN_KEYS",
+                "AUTH_RETURN_HOST",
+                "auth.app.example",
+                None,
+            ),
+            (
+                "AUTH_RETURN_HOST",
+                "AUTH_RETURN_KEYS",
+                &format!("k:{secret}") as &str,
+                None,
+            ),
+            (
+                "AUTH_RETURN_KEYS",
+                "AUTH_RETURN_KEYS",
+                "k:short",
+                Some("auth.app.example"),
+            ),
+            (
+                "AUTH_RETURN_KEYS",
+                "AUTH_RETURN_KEYS",
+                &format!("k:{secret},k:{secret}"),
+                Some("auth.app.example"),
+            ),
+            (
+                "AUTH_RETURN_KEYS",
+                "AUTH_RETURN_KEYS",
+                &format!("a:{secret},b:{secret},c:{secret}"),
+                Some("auth.app.example"),
+            ),
+            (
+                "AUTH_RETURN_KEYS",
+                "AUTH_RETURN_KEYS",
+                &format!("b@d:{secret}"),
+                Some("auth.app.example"),
+            ),
+            (
+                "AUTH_RETURN_HOST",
+                "AUTH_RETURN_KEYS",
+                &format!("k:{secret}"),
+                Some("https://auth.app.example/"),
+            ),
+            (
+                "AUTH_RETURN_HOST",
+                "AUTH_RETURN_KEYS",
+                &format!("k:{secret}"),
+                Some("Auth.app.example"),
+            ),
+        ];
+        for (want, var, value, host) in cases {
+            let mut v = minimal();
+            v.insert(var.into(), value.into());
+            if let Some(h) = host {
+                v.insert("AUTH_RETURN_HOST".into(), h.into());
+            }
+            assert_eq!(
+                err_var(Config::from_vars(&v)),
+                want,
+                "{var}={value} host={host:?}"
+            );
+        }
+        let mut v = minimal();
+        v.insert("AUTH_RETURN_HOST".into(), "auth.app.example".into());
+        v.insert("AUTH_RETURN_KEYS".into(), format!("k:{secret}"));
+        v.insert("AUTH_RETURN_TTL_S".into(), "60".into());
+        assert_eq!(err_var(Config::from_vars(&v)), "AUTH_RETURN_TTL_S");
+    }
+
+    #[test]
     fn hs256_without_secret_is_refused() {
         let mut v = minimal();
         v.insert("JWT_ALGORITHMS".into(), "HS256".into());

@@ -669,11 +669,8 @@ impl Router {
         let origin = &target[..target.len() - path_query.len()];
         let location = if email_link {
             // An email link: the token hash goes to the confirm route on the tenant's host.
-            let next = if path_query.is_empty() {
-                "/"
-            } else {
-                path_query
-            };
+            // `next` is a path even for a target without one (`https://host?x=1`).
+            let next = format!("/{}", path_query.strip_prefix('/').unwrap_or(path_query));
             let mut q = extra.join("&");
             q.push_str("&next=");
             q.push_str(&url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());

@@ -70,7 +70,9 @@ impl RedirectPolicy<'_> {
 
     /// `requested` when accepted, else `user_origin/`; signed where a signer is configured.
     pub fn resolve(&self, requested: &str) -> String {
-        let kept = if self.accepts(requested) {
+        // A target too long to sign would make a link the return endpoint refuses.
+        let signable = self.signer.is_none() || requested.len() <= signed_return::MAX_TARGET_BYTES;
+        let kept = if signable && self.accepts(requested) {
             requested.to_string()
         } else {
             format!("{}/", self.user_origin)
@@ -324,6 +326,14 @@ mod tests {
                 "{refused}"
             );
         }
+        let long = format!(
+            "https://crm.acme.com/{}",
+            "a".repeat(signed_return::MAX_TARGET_BYTES)
+        );
+        assert_eq!(
+            read(&p.resolve(&long), &c).target,
+            "https://acme.app.example/"
+        );
         let none = Carriers::default().plan(&p);
         assert_eq!(
             read(&none.query.unwrap(), &c).target,

@@ -116,6 +116,13 @@ describe("signed return (AUTH_RETURN_HOST)", () => {
     });
   }
 
+  test("an email link to a target without a path still lands on the confirm route with next=/…", async () => {
+    const tok = signReturn(K1, ACME.id, "http://acme.app.example?tab=2", now() + 600);
+    const res = await router.request(RETURN_HOST, returnPath(tok, "&token_hash=goodhash&type=magiclink"));
+    assert.equal(res.status, 303, res.body);
+    assert.equal(res.headers.location, "http://acme.app.example/__router/auth/confirm?token_hash=goodhash&type=magiclink&next=%2F%3Ftab%3D2");
+  });
+
   test("rotation: a token signed with either configured key is accepted, the newest signs", async () => {
     for (const k of [K1, K0]) {
       const tok = signReturn(k, ACME.id, "http://acme.app.example/", now() + 600);

@@ -46,6 +46,7 @@ before(async () => {
   });
   frontendConfig.anonKey = stack.anonKey;
   stack.supabase.auth.allowList = [`http://auth.localhost:${port}/**`];
+  stack.supabase.auth.confirmSignups = true;
   profile = fs.mkdtempSync(path.join(os.tmpdir(), "tenant-router-chromium-"));
   const hosts = [SEED.acme.host, SEED.globex.host, "auth.localhost"].map((h) => `http://${h}:${port}`).join(",");
   browser = await chromium.launchPersistentContext(profile, {
@@ -156,6 +157,52 @@ for (const [label, host, member] of [
     await page.close();
   });
 }
+
+test("slug host: sign up → the mailbox holds a confirmation link → opened on another device → signed in there", { timeout: 60_000 }, async () => {
+  const host = SEED.acme.host;
+  const email = uniqueEmail("signup");
+  const page = await newPage();
+  await page.goto(`http://${host}:${port}/`);
+  await page.waitForFunction(() => document.getElementById("status").textContent === "Signed out");
+  await page.fill("#email", email);
+  await page.fill("#password", "browser-pass-1");
+  await page.click("#sign-up");
+  await page.waitForFunction(() => /Check your email to confirm/.test(document.getElementById("message").textContent));
+  await shot(page, "signup-1-check-email");
+  const mail = stack.supabase.auth.mailbox(email).at(-1);
+  assert.equal(mail.type, "signup");
+  const device = await otherDevice();
+  try {
+    await device.page.goto(mail.link);
+    await device.page.waitForFunction((e) => document.getElementById("status").textContent === `Signed in as ${e}`, email);
+    assert.equal(new URL(device.page.url()).host, `${host}:${port}`);
+    await shot(device.page, "signup-2-confirmed-other-device");
+  } finally {
+    await device.close();
+  }
+  // Confirmed: the password now signs in in the first browser too.
+  await page.fill("#email", email);
+  await page.fill("#password", "browser-pass-1");
+  await page.click("#sign-in");
+  await page.waitForFunction((e) => document.getElementById("status").textContent === `Signed in as ${e}`, email);
+  await page.click("#sign-out");
+  await page.close();
+});
+
+test("custom domain (invite-only): sign-up is refused and no mail is sent", { timeout: 60_000 }, async () => {
+  const email = uniqueEmail("closed");
+  const page = await newPage();
+  await page.goto(`http://${SEED.globex.host}:${port}/`);
+  await page.waitForFunction(() => document.getElementById("status").textContent === "Signed out");
+  await page.fill("#email", email);
+  await page.fill("#password", "browser-pass-1");
+  await page.click("#sign-up");
+  await page.waitForFunction(() => document.getElementById("message").className === "error");
+  assert.match(await page.textContent("#message"), /Sign-up is closed/);
+  assert.deepEqual(stack.supabase.auth.mailbox(email), []);
+  await shot(page, "custom-domain-signup-closed");
+  await page.close();
+});
 
 test("a tampered link ends on an error page on the return host, never a redirect", { timeout: 60_000 }, async () => {
   const page = await newPage();

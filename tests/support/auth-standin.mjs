@@ -217,6 +217,8 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     /** GoTrue's SITE_URL and URI_ALLOW_LIST (globs): where emailed links may send the user. */
     siteUrl: "http://127.0.0.1:3000",
     allowList: [],
+    /** GoTrue's MAILER_AUTOCONFIRM off: a sign-up gets a confirmation mail and no session. */
+    confirmSignups: false,
     get issuer() {
       return `${state.publicUrl}/auth/v1`;
     },
@@ -306,7 +308,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     return c;
   }
 
-  async function signup(body) {
+  async function signup(body, redirectTo) {
     const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
     const password = typeof body.password === "string" ? body.password : "";
     if (!email && !body.phone) throw new AuthError(400, "validation_failed", "To signup, please provide your email");
@@ -329,13 +331,17 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
         `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
            confirmation_token, recovery_token, email_change_token_new, email_change, last_sign_in_at,
            raw_app_meta_data, raw_user_meta_data, created_at, updated_at, is_anonymous)
-         values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', $2, $3, now(),
-           '', '', '', '', now(), $4::jsonb, $5::jsonb, now(), now(), false)
+         values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', $2, $3,
+           case when $6 then null else now() end, '', '', '', '', now(), $4::jsonb, $5::jsonb, now(), now(), false)
          returning *`,
-        [id, email, h.rows[0].h, JSON.stringify({ provider: "email", providers: ["email"] }), JSON.stringify(data)],
+        [id, email, h.rows[0].h, JSON.stringify({ provider: "email", providers: ["email"] }), JSON.stringify(data), state.confirmSignups],
       );
       return ins.rows[0];
     });
+    if (state.confirmSignups) {
+      sendCode(email, "signup", redirectTarget(redirectTo));
+      return userJson(user);
+    }
     return mintSession(user);
   }
 
@@ -560,14 +566,14 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       if (p === "/auth/v1/health" && req.method === "GET") {
         return sendJson(res, 200, { name: "GoTrue (test stand-in)", version: "standin", description: "test stand-in" });
       }
-      if (p === "/auth/v1/signup" && req.method === "POST") return sendJson(res, 200, await signup(json()));
+      const redirectTo = req.headers.redirect_to || url.searchParams.get("redirect_to") || "";
+      if (p === "/auth/v1/signup" && req.method === "POST") return sendJson(res, 200, await signup(json(), redirectTo));
       if (p === "/auth/v1/token" && req.method === "POST") {
         const grant = url.searchParams.get("grant_type");
         if (grant === "password") return sendJson(res, 200, await passwordGrant(json()));
         if (grant === "refresh_token") return sendJson(res, 200, await refreshGrant(json()));
         throw new AuthError(400, "validation_failed", "unsupported_grant_type");
       }
-      const redirectTo = req.headers.redirect_to || url.searchParams.get("redirect_to") || "";
       if (p === "/auth/v1/otp" && req.method === "POST") return sendJson(res, 200, await otp(json(), redirectTo));
       if (p === "/auth/v1/recover" && req.method === "POST") return sendJson(res, 200, await recover(json(), redirectTo));
       if (p === "/auth/v1/verify" && req.method === "POST") return sendJson(res, 200, await verify(json()));

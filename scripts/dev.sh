@@ -164,6 +164,10 @@ Users: alice@acme.test (acme), bob@globex.test (globex), carol@both.test (both);
   curl -s -H 'Host: crm.globex.test' -H "apikey: \$ANON" -H "Authorization: Bearer \$TOKEN" \\
     "$R/rest/v1/contacts?select=id"        # 403 tenant_mismatch: alice is not in globex
 
+The demo front end (demo/, stand-in mode): open http://acme.localhost:$PORT/ or, with crm.globex.test
+mapped to 127.0.0.1, http://crm.globex.test:$PORT/ — sign up, magic link, reset, contacts, sign out.
+Emailed links (the Auth stand-in's test mailbox) go through http://auth.localhost:$PORT/__router/auth/return.
+
 supabase-js in a browser (browsers resolve *.localhost to 127.0.0.1):
   import { createClient } from "@supabase/supabase-js";
   const supabase = createClient("http://acme.localhost:$PORT", "$ANON_KEY");

@@ -48,6 +48,13 @@ go_toolchain() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq golang-go >/dev/null
 }
 
+# Debian's Chromium: the headless browser of tests/browser (driven by playwright-core from npm).
+chromium_browser() {
+  if [ -x /usr/bin/chromium ]; then echo "already installed"; return; fi
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+}
+
 rust() {
   rustup target add wasm32-unknown-unknown
   # Already there on most toolchains; where rustup cannot add them, clippy and fmt fail loudly later.
@@ -119,6 +126,7 @@ zizmor() {
 STEPS=(
   "postgres:PostgreSQL $PG_MAJOR + pgTAP from Debian"
   "go_toolchain:Go from Debian (the differential oracle of the workerd suite)"
+  "chromium_browser:Chromium from Debian (the browser test)"
   "rust:Rust wasm32 target, clippy, rustfmt"
   "wasm_bindgen:wasm-bindgen-cli (cargo install, minutes on a first run)"
   "worker_build:worker-build (cargo install, minutes on a first run)"

@@ -60,6 +60,7 @@ run migrations-cli bash scripts/test-migrations.sh
 run worker npm run --silent test:worker
 run load-smoke env LOAD_SECONDS=5 node bench/load/run.mjs
 run e2e npm run --silent test:e2e
+run browser npm run --silent test:browser
 run dev-smoke env DEV_SMOKE=1 bash scripts/dev.sh
 run dev-interrupt bash scripts/test-dev-interrupt.sh
 run workflow-lint "$ROOT/.tools/venv/bin/zizmor" --offline .github/workflows

@@ -87,9 +87,86 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     pub signup_max_bytes: usize,
     pub upstream_timeout_ms: u64,
+    /// The signed return on one platform host (issue 17); `None` leaves auth redirects on the
+    /// user's host as before.
+    pub auth_return: Option<AuthReturn>,
     /// Exposes `/__router/bench/verify` and `/__router/bench/trap`; for the benchmark and tests only,
     /// never in production.
     pub bench_endpoints: bool,
+}
+
+/// `AUTH_RETURN_HOST`, `AUTH_RETURN_KEYS` (a secret), `AUTH_RETURN_TTL_S`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthReturn {
+    /// `host[:port]` as configured: the one platform host Auth's allow list names.
+    pub host: String,
+    /// The same host normalised (no port), as requests are compared with it.
+    pub host_name: String,
+    /// The first signs; every one verifies (at most two: the current key and the one before).
+    pub keys: Vec<crate::signed_return::ReturnKey>,
+    pub ttl_s: u64,
+}
+
+/// Most keys accepted at once: one rotation in progress.
+const MAX_RETURN_KEYS: usize = 2;
+/// Shortest secret accepted: an HMAC-SHA256 key should carry 256 bits.
+const MIN_RETURN_SECRET_BYTES: usize = 32;
+
+fn auth_return(src: &dyn VarSource) -> Result<Option<AuthReturn>, RouterError> {
+    let host = non_empty(src, "AUTH_RETURN_HOST");
+    let keys = non_empty(src, "AUTH_RETURN_KEYS");
+    let (host, keys) = match (host, keys) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => return Err(bad("AUTH_RETURN_KEYS", "required with AUTH_RETURN_HOST")),
+        (None, Some(_)) => return Err(bad("AUTH_RETURN_HOST", "required with AUTH_RETURN_KEYS")),
+        (Some(h), Some(k)) => (h, k),
+    };
+    // Kept as written (port included) after checking that it is a plain host name.
+    let host_name =
+        crate::host::normalise(&host).map_err(|e| bad("AUTH_RETURN_HOST", e.to_string()))?;
+    if host.contains(['/', '@', '?', '#']) || host != host.to_ascii_lowercase() {
+        return Err(bad(
+            "AUTH_RETURN_HOST",
+            "a lowercase host[:port], nothing else",
+        ));
+    }
+    let mut parsed: Vec<crate::signed_return::ReturnKey> = Vec::new();
+    for entry in keys.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (kid, secret) = entry
+            .split_once(':')
+            .ok_or_else(|| bad("AUTH_RETURN_KEYS", "expected kid:secret[,kid:secret]"))?;
+        if kid.is_empty()
+            || kid.len() > 32
+            || !kid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(bad("AUTH_RETURN_KEYS", "a kid is 1-32 of [A-Za-z0-9_-]"));
+        }
+        if secret.len() < MIN_RETURN_SECRET_BYTES {
+            return Err(bad(
+                "AUTH_RETURN_KEYS",
+                format!("the secret of {kid:?} is shorter than {MIN_RETURN_SECRET_BYTES} bytes"),
+            ));
+        }
+        if parsed.iter().any(|k| k.kid == kid) {
+            return Err(bad("AUTH_RETURN_KEYS", format!("kid {kid:?} twice")));
+        }
+        parsed.push(crate::signed_return::ReturnKey {
+            kid: kid.to_string(),
+            secret: secret.as_bytes().to_vec(),
+        });
+    }
+    if parsed.is_empty() || parsed.len() > MAX_RETURN_KEYS {
+        return Err(bad("AUTH_RETURN_KEYS", "one or two kid:secret entries"));
+    }
+    Ok(Some(AuthReturn {
+        host,
+        host_name,
+        keys: parsed,
+        // At least Auth's email-link lifetime (GOTRUE_MAILER_OTP_EXP, at most 86400 s).
+        ttl_s: number(src, "AUTH_RETURN_TTL_S", 86_400, 3_600, 7 * 86_400)?,
+    }))
 }
 
 fn bad(var: &'static str, reason: impl Into<String>) -> RouterError {
@@ -330,6 +407,7 @@ impl Config {
             allowed_origins,
             signup_max_bytes: number(src, "SIGNUP_MAX_BYTES", 65_536, 256, 10 * 1024 * 1024)?,
             upstream_timeout_ms: number(src, "UPSTREAM_TIMEOUT_MS", 30_000, 1, 600_000)?,
+            auth_return: auth_return(src)?,
             bench_endpoints: boolean(src, "BENCH_ENDPOINTS")?,
         })
     }
@@ -447,6 +525,99 @@ pub(crate) mod tests {
             v.insert(var.into(), value.into());
             assert_eq!(err_var(Config::from_vars(&v)), var, "{var}={value}");
         }
+    }
+
+    #[test]
+    fn the_signed_return_needs_a_host_and_one_or_two_long_keys() {
+        let secret = "0123456789abcdef0123456789abcdef";
+        let mut v = minimal();
+        v.insert("AUTH_RETURN_HOST".into(), "auth.app.example:8787".into());
+        v.insert(
+            "AUTH_RETURN_KEYS".into(),
+            format!("new:{secret}, old:{secret}x"),
+        );
+        let r = Config::from_vars(&v).unwrap().auth_return.unwrap();
+        assert_eq!(
+            (r.host.as_str(), r.host_name.as_str()),
+            ("auth.app.example:8787", "auth.app.example")
+        );
+        assert_eq!(
+            r.keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(),
+            ["new", "old"]
+        );
+        assert_eq!(r.ttl_s, 86_400);
+        assert!(
+            !format!("{r:?}").contains(secret),
+            "secrets stay out of Debug"
+        );
+        assert_eq!(Config::from_vars(&minimal()).unwrap().auth_return, None);
+        let cases = [
+            (
+                "AUTH_RETURN_KEYS",
+                "AUTH_RETURN_HOST",
+                "auth.app.example",
+                None,
+            ),
+            (
+                "AUTH_RETURN_HOST",
+                "AUTH_RETURN_KEYS",
+                &format!("k:{secret}") as &str,
+                None,
+            ),
+            (
+                "AUTH_RETURN_KEYS",
+                "AUTH_RETURN_KEYS",
+                "k:short",
+                Some("auth.app.example"),
+            ),
+            (
+                "AUTH_RETURN_KEYS",
+                "AUTH_RETURN_KEYS",
+                &format!("k:{secret},k:{secret}"),
+                Some("auth.app.example"),
+            ),
+            (
+                "AUTH_RETURN_KEYS",
+                "AUTH_RETURN_KEYS",
+                &format!("a:{secret},b:{secret},c:{secret}"),
+                Some("auth.app.example"),
+            ),
+            (
+                "AUTH_RETURN_KEYS",
+                "AUTH_RETURN_KEYS",
+                &format!("b@d:{secret}"),
+                Some("auth.app.example"),
+            ),
+            (
+                "AUTH_RETURN_HOST",
+                "AUTH_RETURN_KEYS",
+                &format!("k:{secret}"),
+                Some("https://auth.app.example/"),
+            ),
+            (
+                "AUTH_RETURN_HOST",
+                "AUTH_RETURN_KEYS",
+                &format!("k:{secret}"),
+                Some("Auth.app.example"),
+            ),
+        ];
+        for (want, var, value, host) in cases {
+            let mut v = minimal();
+            v.insert(var.into(), value.into());
+            if let Some(h) = host {
+                v.insert("AUTH_RETURN_HOST".into(), h.into());
+            }
+            assert_eq!(
+                err_var(Config::from_vars(&v)),
+                want,
+                "{var}={value} host={host:?}"
+            );
+        }
+        let mut v = minimal();
+        v.insert("AUTH_RETURN_HOST".into(), "auth.app.example".into());
+        v.insert("AUTH_RETURN_KEYS".into(), format!("k:{secret}"));
+        v.insert("AUTH_RETURN_TTL_S".into(), "60".into());
+        assert_eq!(err_var(Config::from_vars(&v)), "AUTH_RETURN_TTL_S");
     }
 
     #[test]

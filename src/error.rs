@@ -43,6 +43,16 @@ pub enum RouterError {
     UpgradeNotGet,
     #[error("tenant placement unavailable: {0}")]
     PlacementUnavailable(String),
+    /// A signed return that is malformed, tampered with, expired, signed by an unknown key, or
+    /// aimed off the signed tenant's hosts: an error page, never a redirect.
+    #[error("invalid auth return: {0}")]
+    InvalidReturn(String),
+    /// A confirm link with missing, repeated or malformed parameters.
+    #[error("invalid confirmation link: {0}")]
+    InvalidConfirmation(String),
+    /// Auth refused the token hash (expired, used, unknown).
+    #[error("the link is invalid or has expired")]
+    ConfirmationFailed(String),
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -84,6 +94,9 @@ impl RouterError {
             AmbiguousCredentials(_) => "ambiguous_credentials",
             UpgradeNotGet => "invalid_upgrade",
             PlacementUnavailable(_) => "placement_unavailable",
+            InvalidReturn(_) => "invalid_return",
+            InvalidConfirmation(_) => "invalid_confirmation",
+            ConfirmationFailed(_) => "confirmation_failed",
             NotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
             UpstreamUnreachable(_) => "upstream_unreachable",
@@ -100,9 +113,15 @@ impl RouterError {
             | InvalidBody(_)
             | InvalidPath(_)
             | AmbiguousCredentials(_)
-            | UpgradeNotGet => 400,
+            | UpgradeNotGet
+            | InvalidReturn(_)
+            | InvalidConfirmation(_) => 400,
             InvalidToken(_) => 401,
-            TenantSuspended | ServiceRoleForbidden | TenantMismatch | SignupClosed => 403,
+            TenantSuspended
+            | ServiceRoleForbidden
+            | TenantMismatch
+            | SignupClosed
+            | ConfirmationFailed(_) => 403,
             NoTenantForHost | TenantNotFound | NotFound => 404,
             MethodNotAllowed => 405,
             BodyTooLarge { .. } => 413,
@@ -124,6 +143,9 @@ impl RouterError {
             InvalidPath(_) => Some("Send the path as supabase-js does: no %-escapes, `;` or `//`."),
             AmbiguousCredentials(_) => Some("Send one apikey and one Authorization header."),
             DirectoryUnavailable(_) => Some("Retry shortly."),
+            InvalidReturn(_) | InvalidConfirmation(_) | ConfirmationFailed(_) => {
+                Some("Start again from the sign-in page of your own site.")
+            }
             ResponseBuildFailed => Some("Retry the request."),
             _ => None,
         }
@@ -141,6 +163,9 @@ impl RouterError {
             | AmbiguousCredentials(d)
             | DirectoryUnavailable(d)
             | PlacementUnavailable(d)
+            | InvalidReturn(d)
+            | InvalidConfirmation(d)
+            | ConfirmationFailed(d)
             | UpstreamUnreachable(d) => Some(d.clone()),
             _ => None,
         }
@@ -203,9 +228,46 @@ impl RouterError {
     }
 }
 
+/// The same error as a small HTML page, for a person who followed a link (`Accept: text/html`).
+pub fn html_page(r: &ErrorResponse) -> String {
+    let field = |k: &str| escape_html(r.body[k].as_str().unwrap_or(""));
+    format!(
+        "<!doctype html><meta charset=utf-8><meta name=robots content=noindex><title>{m}</title>\
+         <h1>{m}</h1><p>{h}</p><p><small>{c}: {d}</small></p>",
+        m = field("message"),
+        h = field("hint"),
+        c = field("code"),
+        d = field("details"),
+    )
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_html_page_escapes_what_it_shows() {
+        let r = RouterError::InvalidReturn("<script>x</script>".into()).to_response("/");
+        let page = html_page(&r);
+        assert!(page.contains("&lt;script&gt;"), "{page}");
+        assert!(!page.contains("<script>"), "{page}");
+        assert_eq!(r.status, 400);
+    }
 
     #[test]
     fn errors_use_postgrest_shape() {

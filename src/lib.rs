@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod properties;
 pub mod proxy;
 pub mod runtime;
+pub mod signed_return;
 pub mod slots;
 pub mod tenant;
 

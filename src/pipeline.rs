@@ -19,11 +19,15 @@ use crate::directory::supabase::SupabaseDirectory;
 use crate::error::RouterError;
 use crate::host::{self, HostKind};
 use crate::log::{rfc3339, RequestLog};
+use crate::proxy::auth_paths;
 use crate::proxy::auth_paths::AUTH_PREFIX;
+use crate::proxy::confirm::ConfirmRequest;
 use crate::proxy::headers::{upstream_headers, TenantHeaders};
-use crate::proxy::redirect::{self, RedirectPolicy};
+use crate::proxy::redirect::{self, RedirectPolicy, Signer};
 use crate::proxy::{auth_request, Route};
 use crate::runtime::Runtime;
+use crate::runtime::{self, HttpRequest};
+use crate::signed_return;
 use crate::tenant::{TenantRecord, TenantStatus};
 
 const DIRECTORY_MAX_ENTRIES: usize = 10_000;
@@ -169,6 +173,9 @@ pub struct RequestCtx {
     pub user_origin: String,
     pub project_url: Option<String>,
     pub error: Option<&'static str>,
+    /// A person's browser following a link (`Accept: text/html` on a page the router answers):
+    /// errors are shown as a page.
+    pub wants_html: bool,
 }
 
 pub struct Handled {
@@ -253,7 +260,12 @@ impl Router {
             user_origin: String::new(),
             project_url: None,
             error: None,
+            wants_html: false,
         };
+        ctx.wants_html = matches!(ctx.route, Route::AuthReturn | Route::AuthConfirm)
+            && req
+                .header("accept")
+                .is_some_and(|a| a.contains("text/html"));
         let mut background = None;
         let action = match self.phases(req, body, &mut ctx, &mut background).await {
             Ok(action) => action,
@@ -299,6 +311,18 @@ impl Router {
         let host = host::normalise(&req.host)?;
         ctx.host = host.clone();
         ctx.user_origin = user_origin(&req.scheme, &req.host, &host);
+        // The return host is the platform's: the signed return is all it answers besides health.
+        if let Some(ret) = self
+            .config
+            .auth_return
+            .as_ref()
+            .filter(|r| r.host_name == host)
+        {
+            if ctx.route == Route::AuthReturn {
+                return self.auth_return(req, ctx, background, ret).await;
+            }
+            return Err(RouterError::NoTenantForHost);
+        }
         let kind = host::classify(
             &host,
             &self.config.base_domains,
@@ -329,7 +353,8 @@ impl Router {
                 }
                 return Ok(Action::Reply(json_reply(200, tenant.public_profile())));
             }
-            Route::RouterOther => return Err(RouterError::NotFound),
+            Route::RouterOther | Route::AuthReturn => return Err(RouterError::NotFound),
+            Route::AuthConfirm => return self.auth_confirm(req, ctx, &tenant).await,
             Route::BenchVerify | Route::BenchTrap if !self.config.bench_endpoints => {
                 return Err(RouterError::NotFound)
             }
@@ -529,6 +554,13 @@ impl Router {
             let policy = RedirectPolicy {
                 tenant_hosts,
                 user_origin: &ctx.user_origin,
+                signer: self.config.auth_return.as_ref().map(|config| Signer {
+                    config,
+                    tenant: tenant.id,
+                    now_s: self.rt.now_ms() / 1000,
+                    scheme: &req.scheme,
+                    by_default: auth_paths::names_a_redirect(&req.path),
+                }),
             };
             let limit = self.config.signup_max_bytes;
             let auth = auth_request::prepare(req, body, tenant, &policy, limit).await?;
@@ -564,6 +596,126 @@ impl Router {
         }))
     }
 
+    /// `GET /__router/auth/return` on the return host: the signed target, checked against the
+    /// directory, with the query Auth added (`code`, `error…`, or an email's `token_hash`/`type`).
+    async fn auth_return(
+        &self,
+        req: &Incoming,
+        ctx: &mut RequestCtx,
+        background: &mut Option<LocalBoxFuture<'static, ()>>,
+        ret: &crate::config::AuthReturn,
+    ) -> Result<Action, RouterError> {
+        if !matches!(req.method.as_str(), "GET" | "HEAD") {
+            return Err(RouterError::MethodNotAllowed);
+        }
+        let refused = |why: &str| RouterError::InvalidReturn(why.into());
+        let mut token = None;
+        let mut extra: Vec<&str> = Vec::new();
+        let mut email_link = false;
+        for pair in req.query.as_deref().unwrap_or("").split('&') {
+            let key = url::form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .map(|(k, _)| k.into_owned());
+            match key.as_deref() {
+                None => {}
+                Some(signed_return::TOKEN_PARAM) if token.is_some() => {
+                    return Err(refused("more than one rt"));
+                }
+                Some(signed_return::TOKEN_PARAM) => token = Some(pair),
+                Some(k) => {
+                    email_link |= k == "token_hash";
+                    extra.push(pair);
+                }
+            }
+        }
+        let token = token
+            .and_then(|p| p.strip_prefix("rt="))
+            .ok_or_else(|| refused("no rt"))?;
+        let signed = signed_return::verify(token, &ret.keys, self.rt.now_ms() / 1000)
+            .map_err(|e| refused(e.as_str()))?;
+        // The signed target is believed only once the directory says its host is the signed
+        // tenant's: a key holder's mistake or an old record cannot send anyone elsewhere.
+        let off = || refused("the target is not on the signed tenant's hosts");
+        let target = &signed.target;
+        let rest = target
+            .strip_prefix("https://")
+            .or_else(|| target.strip_prefix("http://"))
+            .ok_or_else(off)?;
+        let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+        let path_query = &rest[authority.len()..];
+        let target_host = host::normalise(authority).map_err(|_| off())?;
+        let kind = host::classify(
+            &target_host,
+            &self.config.base_domains,
+            &self.config.reserved_labels,
+        )
+        .map_err(|_| off())?;
+        if kind == HostKind::Platform {
+            return Err(off());
+        }
+        let tenant = match self.resolve(&kind, ctx, background).await {
+            Err(RouterError::TenantNotFound) => return Err(off()),
+            other => other?,
+        };
+        if tenant.id != signed.tenant
+            || !redirect::on_tenant_host(target, &self.tenant_hosts(&tenant))
+        {
+            return Err(off());
+        }
+        ctx.tenant = Some(tenant.clone());
+        if tenant.status == TenantStatus::Suspended {
+            return Err(RouterError::TenantSuspended);
+        }
+        let origin = &target[..target.len() - path_query.len()];
+        let location = if email_link {
+            // An email link: the token hash goes to the confirm route on the tenant's host.
+            // `next` is a path even for a target without one (`https://host?x=1`).
+            let next = format!("/{}", path_query.strip_prefix('/').unwrap_or(path_query));
+            let mut q = extra.join("&");
+            q.push_str("&next=");
+            q.push_str(&url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+            format!("{origin}{}?{q}", crate::proxy::confirm::CONFIRM_PATH)
+        } else if extra.is_empty() {
+            target.clone()
+        } else {
+            let sep = if target.contains('?') { '&' } else { '?' };
+            format!("{target}{sep}{}", extra.join("&"))
+        };
+        Ok(Action::Reply(see_other(location)))
+    }
+
+    /// `GET /__router/auth/confirm` on a tenant's host: see [`crate::proxy::confirm`].
+    async fn auth_confirm(
+        &self,
+        req: &Incoming,
+        ctx: &RequestCtx,
+        tenant: &TenantRecord,
+    ) -> Result<Action, RouterError> {
+        // GET only: a HEAD (link scanners send them) must not spend the one-time token.
+        if req.method != "GET" {
+            return Err(RouterError::MethodNotAllowed);
+        }
+        let link = ConfirmRequest::parse(req.query.as_deref())?;
+        let project = self.config.project_for(tenant)?;
+        let call = self.rt.fetch(HttpRequest {
+            method: "POST",
+            url: format!("{}{AUTH_PREFIX}/verify", project.url),
+            headers: vec![
+                ("apikey".into(), project.anon_key.clone()),
+                ("content-type".into(), "application/json".into()),
+                ("x-tenant-id".into(), tenant.id.to_string()),
+            ],
+            body: Some(link.verify_body()),
+        });
+        let timeout_ms = self.config.upstream_timeout_ms;
+        let answer = runtime::timeout(self.rt.as_ref(), timeout_ms, call)
+            .await
+            .ok_or(RouterError::UpstreamTimeout(timeout_ms))?
+            .map_err(RouterError::UpstreamUnreachable)?;
+        let location = link.location(&ctx.user_origin, answer.status, &answer.body)?;
+        Ok(Action::Reply(see_other(location)))
+    }
+
     /// Verify the caller's token `n` times, uncached: the benchmark's CPU probe.
     async fn bench_verify(&self, req: &Incoming, project: &Project) -> Result<Action, RouterError> {
         let n: u64 = req
@@ -591,6 +743,14 @@ impl Router {
     pub fn error_reply(&self, ctx: &mut RequestCtx, err: &RouterError) -> Reply {
         ctx.error = Some(err.code());
         let mut reply = Self::early_error_reply(err, &ctx.path);
+        if ctx.wants_html {
+            reply.body = crate::error::html_page(&err.to_response(&ctx.path)).into_bytes();
+            for (k, v) in reply.headers.iter_mut() {
+                if k == "content-type" {
+                    *v = "text/html; charset=utf-8".into();
+                }
+            }
+        }
         if let (Some(o), true) = (&ctx.origin, ctx.origin_allowed) {
             reply.headers.extend(cors::allow_origin_headers(o));
         }
@@ -617,8 +777,13 @@ impl Router {
     /// Whether [`Router::relay_headers`] could change anything, knowing only the upstream's
     /// `Location`: without a caller `Origin` only a `Location` into the project is rewritten, so
     /// the adapter can hand most responses back without reading their headers.
-    pub fn relay_may_change(&self, ctx: &RequestCtx, location: Option<&str>) -> bool {
-        if ctx.origin.is_some() {
+    pub fn relay_may_change(
+        &self,
+        ctx: &RequestCtx,
+        location: Option<&str>,
+        sets_cookie: bool,
+    ) -> bool {
+        if ctx.origin.is_some() || sets_cookie {
             return true;
         }
         match (&ctx.project_url, location) {
@@ -645,6 +810,13 @@ impl Router {
                 }
             }
         }
+        for (k, v) in headers.iter_mut() {
+            if k.eq_ignore_ascii_case("set-cookie") {
+                if let Some(host_only) = crate::proxy::cookies::host_only(v) {
+                    *v = host_only;
+                }
+            }
+        }
         cors::rewrite_response_headers(&mut headers, ctx.origin.as_deref(), ctx.origin_allowed);
         headers
     }
@@ -664,6 +836,20 @@ impl Router {
             error: ctx.error,
         }
         .to_line()
+    }
+}
+
+/// A redirect the router answers itself; its target (which may carry a session in the fragment)
+/// is neither cached nor leaked to the next page as a `Referer`.
+fn see_other(location: String) -> Reply {
+    Reply {
+        status: 303,
+        headers: vec![
+            ("location".into(), location),
+            ("cache-control".into(), "no-store".into()),
+            ("referrer-policy".into(), "no-referrer".into()),
+        ],
+        body: Vec::new(),
     }
 }
 

@@ -500,7 +500,8 @@ fn relay(
     }
     let upstream_headers = resp.headers();
     let location = upstream_headers.get("location").ok().flatten();
-    if !router.relay_may_change(ctx, location.as_deref()) {
+    let sets_cookie = upstream_headers.has("set-cookie").unwrap_or(true);
+    if !router.relay_may_change(ctx, location.as_deref(), sets_cookie) {
         return Ok(resp);
     }
     let original = header_pairs(&upstream_headers);

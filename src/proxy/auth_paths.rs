@@ -82,6 +82,27 @@ pub fn classify(path: &str) -> Result<AuthEndpoint, RouterError> {
     })
 }
 
+/// Endpoints after which Auth sends an email or a browser somewhere (`internal/api/api.go`): given
+/// no target, GoTrue would use its Site URL, so the router names the user's host instead.
+pub fn names_a_redirect(path: &str) -> bool {
+    let rest = path
+        .strip_prefix(AUTH_PREFIX)
+        .unwrap_or(path)
+        .to_ascii_lowercase();
+    let rest = rest.strip_suffix('/').unwrap_or(&rest);
+    matches!(
+        rest,
+        "/signup"
+            | "/otp"
+            | "/magiclink"
+            | "/recover"
+            | "/resend"
+            | "/invite"
+            | "/user"
+            | "/authorize"
+    )
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;

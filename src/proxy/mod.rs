@@ -4,6 +4,8 @@
 
 pub mod auth_paths;
 pub mod auth_request;
+pub mod confirm;
+pub mod cookies;
 pub mod go_form;
 pub mod go_json;
 pub mod headers;
@@ -33,6 +35,10 @@ pub enum Route {
     Health,
     TenantProfile,
     BenchVerify,
+    /// The signed return, answered on `AUTH_RETURN_HOST` only (see `signed_return`).
+    AuthReturn,
+    /// Email links on a tenant's host: verifies a token hash through Auth, hands over the session.
+    AuthConfirm,
     /// Panics on purpose: the test that a trapped wasm instance recovers on the next request.
     BenchTrap,
     /// Another `/__router/...` path: the router's namespace, never forwarded.
@@ -49,6 +55,8 @@ impl Route {
             "/__router/health" => return Route::Health,
             "/__router/tenant" => return Route::TenantProfile,
             "/__router/bench/verify" => return Route::BenchVerify,
+            crate::signed_return::RETURN_PATH => return Route::AuthReturn,
+            crate::proxy::confirm::CONFIRM_PATH => return Route::AuthConfirm,
             "/__router/bench/trap" => return Route::BenchTrap,
             _ => {}
         }
@@ -75,6 +83,8 @@ impl Route {
             Route::Health => "/__router/health",
             Route::TenantProfile => "/__router/tenant",
             Route::BenchVerify => "/__router/bench/verify",
+            Route::AuthReturn => crate::signed_return::RETURN_PATH,
+            Route::AuthConfirm => crate::proxy::confirm::CONFIRM_PATH,
             Route::BenchTrap => "/__router/bench/trap",
             Route::RouterOther => "/__router",
             Route::CertValidation => "cert-validation",

@@ -9,38 +9,93 @@
 //! kept if [`RedirectPolicy`] accepts it, else replaced by the user's origin, and that one target
 //! is all that is forwarded — every other carrier is removed.
 
+use uuid::Uuid;
+
+use crate::config::AuthReturn;
 use crate::host;
+use crate::signed_return;
 
 /// Where an auth redirect may land.
 ///
-/// One kind of target today: an `http(s)` URL on one of the tenant's hosts. The router's signed
-/// return URL for the tenant (the auth-on-every-domain issue) is meant to be a second kind,
-/// accepted in [`RedirectPolicy::accepts`] beside the first; nothing else here changes for it.
+/// Two kinds of target: an `http(s)` URL on one of the tenant's hosts, and — where a [`Signer`] is
+/// configured — the router's signed return URL for this tenant (which Auth's one allow-list entry
+/// matches). With a signer every target forwarded is a signed return: Auth would refuse a tenant
+/// host it does not list.
 pub struct RedirectPolicy<'a> {
     pub tenant_hosts: &'a [String],
     /// `scheme://host[:port]` the user is on: the replacement for a refused target.
     pub user_origin: &'a str,
+    pub signer: Option<Signer<'a>>,
+}
+
+/// How targets become signed returns for one request.
+pub struct Signer<'a> {
+    pub config: &'a AuthReturn,
+    pub tenant: Uuid,
+    pub now_s: u64,
+    /// The scheme of the return URL: the request's own (https in production).
+    pub scheme: &'a str,
+    /// Add the user's origin as the target when the request names none (an endpoint that may send
+    /// an email or redirect), so Auth never falls back to its Site URL.
+    pub by_default: bool,
+}
+
+impl Signer<'_> {
+    fn wrap(&self, target: &str) -> String {
+        let token = signed_return::sign(
+            &self.config.keys[0],
+            self.tenant,
+            target,
+            self.now_s + self.config.ttl_s,
+        );
+        signed_return::return_url(self.scheme, &self.config.host, &token)
+    }
+
+    /// A return URL a client presents is kept only if it is valid for this very tenant now.
+    fn is_own_return(&self, target: &str, tenant_hosts: &[String]) -> bool {
+        signed_return::token_of_return_url(target, &self.config.host)
+            .and_then(|t| signed_return::verify(t, &self.config.keys, self.now_s).ok())
+            .is_some_and(|r| r.tenant == self.tenant && on_tenant_host(&r.target, tenant_hosts))
+    }
 }
 
 impl RedirectPolicy<'_> {
     pub fn accepts(&self, target: &str) -> bool {
         on_tenant_host(target, self.tenant_hosts)
+            || self
+                .signer
+                .as_ref()
+                .is_some_and(|s| s.is_own_return(target, self.tenant_hosts))
     }
 
-    /// `requested` when accepted, else `user_origin/`.
+    /// `requested` when accepted, else `user_origin/`; signed where a signer is configured.
     pub fn resolve(&self, requested: &str) -> String {
-        if self.accepts(requested) {
+        // A target too long to sign would make a link the return endpoint refuses.
+        let signable = self.signer.is_none() || requested.len() <= signed_return::MAX_TARGET_BYTES;
+        let kept = if signable && self.accepts(requested) {
             requested.to_string()
         } else {
             format!("{}/", self.user_origin)
+        };
+        match &self.signer {
+            Some(s) if !s.is_own_return(&kept, self.tenant_hosts) => s.wrap(&kept),
+            _ => kept,
         }
+    }
+
+    /// The target to add when the request carries none.
+    fn default_target(&self) -> Option<String> {
+        self.signer
+            .as_ref()
+            .filter(|s| s.by_default)
+            .map(|s| s.wrap(&format!("{}/", self.user_origin)))
     }
 }
 
 /// A target on one of `tenant_hosts`, written so plainly that every URL parser agrees on its host:
 /// lowercase `http://` or `https://`, an authority that is a valid host name (optionally with a
 /// port) with no userinfo, and nothing non-ASCII, blank, control or `\` anywhere.
-fn on_tenant_host(target: &str, tenant_hosts: &[String]) -> bool {
+pub fn on_tenant_host(target: &str, tenant_hosts: &[String]) -> bool {
     if target
         .chars()
         .any(|c| !c.is_ascii() || c.is_ascii_control() || c == ' ' || c == '\\')
@@ -100,7 +155,10 @@ impl Carriers {
 
     pub fn plan(&self, policy: &RedirectPolicy) -> Plan {
         let Some(target) = self.requested().map(|r| policy.resolve(r)) else {
-            return Plan::default();
+            return Plan {
+                json_body: None,
+                query: policy.default_target(),
+            };
         };
         Plan {
             json_body: self
@@ -134,6 +192,7 @@ mod tests {
         RedirectPolicy {
             tenant_hosts: hosts,
             user_origin: "https://acme.app.example",
+            signer: None,
         }
     }
 
@@ -206,6 +265,111 @@ mod tests {
             ..Carriers::default()
         };
         assert_eq!(empty.plan(&policy(&h)), Plan::default());
+    }
+
+    fn return_config() -> AuthReturn {
+        AuthReturn {
+            host: "auth.app.example".into(),
+            host_name: "auth.app.example".into(),
+            keys: vec![signed_return::ReturnKey {
+                kid: "k1".into(),
+                secret: b"0123456789abcdef0123456789abcdef".to_vec(),
+            }],
+            ttl_s: 86_400,
+        }
+    }
+
+    const ACME_ID: &str = "6f1c2a3e-0000-4000-8000-00000000ac4e";
+    const GLOBEX_ID: &str = "7a2d3b4f-1111-4111-8111-0000000091be";
+
+    fn signing<'a>(
+        hosts: &'a [String],
+        config: &'a AuthReturn,
+        tenant: &str,
+    ) -> RedirectPolicy<'a> {
+        RedirectPolicy {
+            tenant_hosts: hosts,
+            user_origin: "https://acme.app.example",
+            signer: Some(Signer {
+                config,
+                tenant: Uuid::parse_str(tenant).unwrap(),
+                now_s: 1_000,
+                scheme: "https",
+                by_default: true,
+            }),
+        }
+    }
+
+    fn read(url: &str, config: &AuthReturn) -> signed_return::SignedReturn {
+        let token = signed_return::token_of_return_url(url, &config.host).expect(url);
+        signed_return::verify(token, &config.keys, 1_000).unwrap()
+    }
+
+    #[test]
+    fn with_a_signer_every_target_is_a_return_signed_for_the_tenant() {
+        let (h, c) = (hosts(), return_config());
+        let p = signing(&h, &c, ACME_ID);
+        let r = read(&p.resolve("https://crm.acme.com/a?b=1"), &c);
+        assert_eq!(
+            (r.target.as_str(), r.exp_s),
+            ("https://crm.acme.com/a?b=1", 87_400)
+        );
+        assert_eq!(r.tenant.to_string(), ACME_ID);
+        for refused in [
+            "https://evil.example/",
+            "https://acme.app.example@evil.example/",
+            "//evil",
+        ] {
+            assert_eq!(
+                read(&p.resolve(refused), &c).target,
+                "https://acme.app.example/",
+                "{refused}"
+            );
+        }
+        let long = format!(
+            "https://crm.acme.com/{}",
+            "a".repeat(signed_return::MAX_TARGET_BYTES)
+        );
+        assert_eq!(
+            read(&p.resolve(&long), &c).target,
+            "https://acme.app.example/"
+        );
+        let none = Carriers::default().plan(&p);
+        assert_eq!(
+            read(&none.query.unwrap(), &c).target,
+            "https://acme.app.example/"
+        );
+    }
+
+    #[test]
+    fn a_presented_return_is_kept_only_when_it_is_this_tenants() {
+        let (h, c) = (hosts(), return_config());
+        let mine = signing(&h, &c, ACME_ID).resolve("https://crm.acme.com/x");
+        assert_eq!(signing(&h, &c, ACME_ID).resolve(&mine), mine);
+        let globex_hosts = vec!["globex.app.example".to_string()];
+        let theirs = signing(&globex_hosts, &c, GLOBEX_ID).resolve("https://globex.app.example/");
+        let replaced = signing(&h, &c, ACME_ID).resolve(&theirs);
+        assert_ne!(replaced, theirs);
+        assert_eq!(read(&replaced, &c).target, "https://acme.app.example/");
+        // Signed for acme but aimed at another tenant's host (a key holder's mistake): not kept.
+        let token = signed_return::sign(
+            &c.keys[0],
+            Uuid::parse_str(ACME_ID).unwrap(),
+            "https://globex.app.example/",
+            5_000,
+        );
+        let odd = signed_return::return_url("https", &c.host, &token);
+        assert_ne!(signing(&h, &c, ACME_ID).resolve(&odd), odd);
+        // Signed for globex but aimed at acme's host: not acme's return either.
+        let token = signed_return::sign(
+            &c.keys[0],
+            Uuid::parse_str(GLOBEX_ID).unwrap(),
+            "https://acme.app.example/",
+            5_000,
+        );
+        let foreign = signed_return::return_url("https", &c.host, &token);
+        let replaced = signing(&h, &c, ACME_ID).resolve(&foreign);
+        assert_eq!(read(&replaced, &c).tenant.to_string(), ACME_ID);
     }
 
     #[test]

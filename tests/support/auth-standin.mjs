@@ -117,6 +117,22 @@ class AuthError extends Error {
   }
 }
 
+/** gobwas/glob as GoTrue compiles allow-list entries (separators "." and "/"): `**` any run, `*` any
+ * run without a separator, `?` one non-separator character. */
+export function globMatch(glob, s) {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*" && glob[i + 1] === "*") {
+      re += ".*";
+      i++;
+    } else if (c === "*") re += "[^./]*";
+    else if (c === "?") re += "[^./]";
+    else re += c.replace(/[\\^$.|+()[\]{}]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`).test(s);
+}
+
 function sendJson(res, status, body, headers = {}) {
   const text = body === undefined ? "" : JSON.stringify(body);
   res.writeHead(status, {
@@ -198,6 +214,11 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     alg,
     publicUrl,
     hookEnabled: true,
+    /** GoTrue's SITE_URL and URI_ALLOW_LIST (globs): where emailed links may send the user. */
+    siteUrl: "http://127.0.0.1:3000",
+    allowList: [],
+    /** GoTrue's MAILER_AUTOCONFIRM off: a sign-up gets a confirmation mail and no session. */
+    confirmSignups: false,
     get issuer() {
       return `${state.publicUrl}/auth/v1`;
     },
@@ -287,7 +308,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     return c;
   }
 
-  async function signup(body) {
+  async function signup(body, redirectTo) {
     const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
     const password = typeof body.password === "string" ? body.password : "";
     if (!email && !body.phone) throw new AuthError(400, "validation_failed", "To signup, please provide your email");
@@ -310,13 +331,17 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
         `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
            confirmation_token, recovery_token, email_change_token_new, email_change, last_sign_in_at,
            raw_app_meta_data, raw_user_meta_data, created_at, updated_at, is_anonymous)
-         values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', $2, $3, now(),
-           '', '', '', '', now(), $4::jsonb, $5::jsonb, now(), now(), false)
+         values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', $2, $3,
+           case when $6 then null else now() end, '', '', '', '', now(), $4::jsonb, $5::jsonb, now(), now(), false)
          returning *`,
-        [id, email, h.rows[0].h, JSON.stringify({ provider: "email", providers: ["email"] }), JSON.stringify(data)],
+        [id, email, h.rows[0].h, JSON.stringify({ provider: "email", providers: ["email"] }), JSON.stringify(data), state.confirmSignups],
       );
       return ins.rows[0];
     });
+    if (state.confirmSignups) {
+      sendCode(email, "signup", redirectTarget(redirectTo));
+      return userJson(user);
+    }
     return mintSession(user);
   }
 
@@ -343,10 +368,32 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     return mintSession(user);
   }
 
-  function sendCode(email, type) {
+  // GoTrue's `utilities.GetReferrer` + `IsRedirectURLValid`: a redirect_to on the Site URL's host or
+  // matching an allow-list glob (gobwas/glob, separators "." and "/") is used; anything else is
+  // refused and the Site URL used instead.
+  function redirectTarget(requested) {
+    if (!requested) return state.siteUrl;
+    let ref, base;
+    try {
+      ref = new URL(requested);
+      base = new URL(state.siteUrl);
+    } catch {
+      return state.siteUrl;
+    }
+    if (ref.hostname === base.hostname) return requested;
+    return state.allowList.some((g) => globMatch(g, requested)) ? requested : state.siteUrl;
+  }
+
+  // The link GoTrue's default templates render, as `{{ .RedirectTo }}&token_hash={{ .TokenHash }}&type=…`
+  // (the router's documented template; docs/auth-domains.md).
+  function sendCode(email, type, redirectTo = state.siteUrl) {
     const token = String(crypto.randomInt(0, 1_000_000)).padStart(6, "0");
+    // crypto.GenerateTokenHash in supabase/auth: hex(sha224(email + otp)).
+    const tokenHash = crypto.createHash("sha224").update(email + token).digest("hex");
+    const sep = redirectTo.includes("?") ? "&" : "?";
+    const link = `${redirectTo}${sep}token_hash=${tokenHash}&type=${type}`;
     if (!mail.has(email)) mail.set(email, []);
-    mail.get(email).push({ type, token, at: Date.now() });
+    mail.get(email).push({ type, token, tokenHash, redirectTo, link, at: Date.now() });
     return token;
   }
 
@@ -371,7 +418,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
 
   // POST /otp (GoTrue's MagicLink/Otp handlers): an existing user gets a code; an unknown address is
   // signed up (unconfirmed) first unless create_user is false.
-  async function otp(body) {
+  async function otp(body, redirectTo) {
     const email = emailOf(body);
     const createUser = body.create_user !== false;
     const data = body.data && typeof body.data === "object" && !Array.isArray(body.data) ? body.data : {};
@@ -382,19 +429,40 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
         await insertUser(c, email, data);
       }
     });
-    sendCode(email, "magiclink");
+    sendCode(email, "magiclink", redirectTarget(redirectTo));
+    return {};
+  }
+
+  // POST /recover: a recovery link for a known address; silence for an unknown one (no enumeration).
+  async function recover(body, redirectTo) {
+    const email = emailOf(body);
+    const r = await tx((c) => c.query("select id from auth.users where lower(email) = $1", [email]));
+    if (r.rowCount) sendCode(email, "recovery", redirectTarget(redirectTo));
     return {};
   }
 
   // POST /verify with email + token: the newest unexpired code of the address, used once.
+  // With token_hash instead (verify.go `verifyPost`: the hash alone finds the user, no email, no PKCE
+  // verifier, so any device can open the link); the type must be the one the link was sent for
+  // (`email` stands for signup and magiclink alike).
   async function verify(body) {
-    const email = emailOf(body);
     const type = typeof body.type === "string" ? body.type : "";
     if (!["email", "magiclink", "signup", "invite", "recovery"].includes(type)) {
       throw new AuthError(400, "validation_failed", "Verify requires a verification type");
     }
-    const box = mail.get(email) ?? [];
-    const i = box.findIndex((m) => m.token === String(body.token ?? "") && Date.now() - m.at < OTP_TTL_MS && !m.used);
+    let email, box, i;
+    if (typeof body.token_hash === "string" && body.token_hash) {
+      const fits = (m) => m.type === type || (type === "email" && ["signup", "magiclink"].includes(m.type));
+      for (const [addr, msgs] of mail) {
+        const j = msgs.findIndex((m) => m.tokenHash === body.token_hash && fits(m) && Date.now() - m.at < OTP_TTL_MS && !m.used);
+        if (j >= 0) [email, box, i] = [addr, msgs, j];
+      }
+      if (!box) throw new AuthError(403, "otp_expired", "Email link is invalid or has expired");
+    } else {
+      email = emailOf(body);
+      box = mail.get(email) ?? [];
+      i = box.findIndex((m) => m.token === String(body.token ?? "") && Date.now() - m.at < OTP_TTL_MS && !m.used);
+    }
     if (i < 0) throw new AuthError(403, "otp_expired", "Token has expired or is invalid");
     box[i].used = true;
     const user = await tx(async (c) => {
@@ -498,14 +566,16 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       if (p === "/auth/v1/health" && req.method === "GET") {
         return sendJson(res, 200, { name: "GoTrue (test stand-in)", version: "standin", description: "test stand-in" });
       }
-      if (p === "/auth/v1/signup" && req.method === "POST") return sendJson(res, 200, await signup(json()));
+      const redirectTo = req.headers.redirect_to || url.searchParams.get("redirect_to") || "";
+      if (p === "/auth/v1/signup" && req.method === "POST") return sendJson(res, 200, await signup(json(), redirectTo));
       if (p === "/auth/v1/token" && req.method === "POST") {
         const grant = url.searchParams.get("grant_type");
         if (grant === "password") return sendJson(res, 200, await passwordGrant(json()));
         if (grant === "refresh_token") return sendJson(res, 200, await refreshGrant(json()));
         throw new AuthError(400, "validation_failed", "unsupported_grant_type");
       }
-      if (p === "/auth/v1/otp" && req.method === "POST") return sendJson(res, 200, await otp(json()));
+      if (p === "/auth/v1/otp" && req.method === "POST") return sendJson(res, 200, await otp(json(), redirectTo));
+      if (p === "/auth/v1/recover" && req.method === "POST") return sendJson(res, 200, await recover(json(), redirectTo));
       if (p === "/auth/v1/verify" && req.method === "POST") return sendJson(res, 200, await verify(json()));
       if (p === "/auth/v1/invite" && req.method === "POST") return sendJson(res, 200, await invite(req, json()));
       if (p === "/auth/v1/user" && req.method === "GET") {
@@ -559,7 +629,14 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     },
     /** The codes mailed to an address (the TEST MAILBOX), newest last: [{ type, token, at }]. */
     mailbox(email) {
-      return (mail.get(String(email).toLowerCase()) ?? []).map(({ type, token, at }) => ({ type, token, at }));
+      return (mail.get(String(email).toLowerCase()) ?? []).map(({ type, token, tokenHash, redirectTo, link, at }) => ({
+        type,
+        token,
+        tokenHash,
+        redirectTo,
+        link,
+        at,
+      }));
     },
     /** Mint an HS256 project API key (anon / service_role) with the legacy secret, as Supabase does. */
     apiKey(role) {

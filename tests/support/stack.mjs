@@ -215,8 +215,25 @@ if (isMain) {
   const supabasePort = Number(process.env.SUPABASE_PORT ?? 54321) || 0;
   const alg = process.env.JWT_ALG === "HS256" ? "HS256" : "ES256";
   let stack;
+  // The demo front end (demo/) on every tenant host, with auth links through the signed return on
+  // auth.localhost (docs/auth-domains.md); the stand-in mailbox is printed as links arrive.
+  const { startFrontend } = await import("./frontend.mjs");
+  const frontendConfig = {};
+  const frontend = await startFrontend(frontendConfig);
   try {
-    stack = await startStack({ seed: true, alg, routerPort: port, supabasePort, log: !!process.env.STANDIN_LOG });
+    stack = await startStack({
+      seed: true,
+      alg,
+      routerPort: port,
+      supabasePort,
+      log: !!process.env.STANDIN_LOG,
+      routerVars: {
+        FRONTEND_ORIGIN: frontend.url,
+        ...(port ? { AUTH_RETURN_HOST: `auth.localhost:${port}`, AUTH_RETURN_KEYS: "dev:dev-only-return-secret-not-for-production" } : {}),
+      },
+    });
+    frontendConfig.anonKey = stack.anonKey;
+    if (port) stack.supabase.auth.allowList = [`http://auth.localhost:${port}/**`];
   } catch (e) {
     process.stderr.write(`stack: ${e.stack || e}\n`);
     process.exit(1);
@@ -227,6 +244,7 @@ if (isMain) {
     stopping = Promise.resolve();
     process.stderr.write(`\nstack: ${sig}, stopping router, stand-ins and Postgres...\n`);
     await stack.stop().catch((e) => process.stderr.write(`stack: stop failed: ${e}\n`));
+    await frontend.close().catch(() => {});
     process.exit(0);
   };
   process.removeAllListeners("SIGINT");

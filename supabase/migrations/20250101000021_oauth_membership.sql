@@ -1,8 +1,4 @@
--- rollout: contract
--- Additive only (a table and a function no router version calls): marked contract solely so it is
--- applied with, not before, the pending contract migration 021 (migrations.sh refuses an expand
--- migration that sorts after a pending contract one). At merge it may become expand once reordered.
--- OAuth sign-ins join the tenant they came back to (issue 17, item 4).
+-- 021 OAuth sign-ins join the tenant they came back to (issue 17, item 4).
 --
 -- An OAuth provider creates the Auth user at GoTrue's callback, where the router cannot stamp the
 -- tenant into the metadata as it does on /signup and /otp: the new user has a profile and no

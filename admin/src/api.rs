@@ -115,7 +115,7 @@ async fn create(
         slug_free(b, &req).await?;
     }
     let journal = rpc(b, "start_provisioning", json!({
-        "p_idempotency_key": key, "p_request": req, "p_steps": steps::plan(&req), "p_actor": actor,
+        "p_idempotency_key": key, "p_request": req, "p_steps": steps::array_literal(&steps::plan(&req)), "p_actor": actor,
     }))
     .await?;
     let id = journal
@@ -147,10 +147,21 @@ async fn slug_free(b: &dyn Backend, req: &CreateTenant) -> Result<(), AdminError
         None,
     )
     .await?;
-    let pending = call(b, Service::Rest, "GET", &format!("/provisionings?request->>slug=eq.{s}&status=in.(pending,running,compensating)&select=id"), None).await?;
-    if tenants.as_array().is_some_and(|a| !a.is_empty())
-        || pending.as_array().is_some_and(|a| !a.is_empty())
-    {
+    // Unfinished provisionings are few (each finishes within a lease or two), so they are read whole.
+    let pending = call(
+        b,
+        Service::Rest,
+        "GET",
+        "/provisionings?status=in.(pending,running,compensating)&select=request",
+        None,
+    )
+    .await?;
+    let held = pending
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|p| p.pointer("/request/slug").and_then(Value::as_str) == Some(req.slug.as_str()));
+    if tenants.as_array().is_some_and(|a| !a.is_empty()) || held {
         return Err(AdminError::SlugTaken(req.slug.clone()));
     }
     Ok(())
@@ -169,15 +180,20 @@ fn tenant_summary(j: &Value, req: &CreateTenant, cfg: &AdminConfig) -> Value {
 }
 
 async fn provisioning(b: &dyn Backend, id: Uuid) -> Result<Answer, AdminError> {
-    let rows = call(b, Service::Rest, "GET", &format!(
-        "/provisionings?id=eq.{id}&select=id,tenant_id,status,error,provisioning_steps(name,status,error,detail,at:updated_at,ord)&provisioning_steps.order=ord"), None).await?;
+    let rows = call(
+        b,
+        Service::Rest,
+        "GET",
+        &format!("/provisionings?id=eq.{id}&select=id,tenant_id,status,error"),
+        None,
+    )
+    .await?;
     let mut row = rows.get(0).cloned().ok_or(AdminError::NotFound)?;
-    if let Some(steps) = row.get_mut("provisioning_steps").map(Value::take) {
-        row["steps"] = steps;
-    }
-    if let Some(o) = row.as_object_mut() {
-        o.remove("provisioning_steps");
-    }
+    let steps = call(b, Service::Rest, "GET", &format!("/provisioning_steps?provisioning_id=eq.{id}&select=name,status,error,updated_at&order=ord"), None).await?;
+    let steps: Vec<Value> = steps.as_array().into_iter().flatten()
+        .map(|s| json!({"name": s.get("name"), "status": s.get("status"), "error": s.get("error"), "at": s.get("updated_at")}))
+        .collect();
+    row["steps"] = Value::Array(steps);
     Ok(Answer::ok(200, public_journal(&row)))
 }
 
@@ -245,9 +261,41 @@ async fn list(b: &dyn Backend, query: Option<&str>) -> Result<Answer, AdminError
 }
 
 async fn show(b: &dyn Backend, cfg: &AdminConfig, id: Uuid) -> Result<Answer, AdminError> {
-    let rows = call(b, Service::Rest, "GET", &format!(
-        "/tenants?id=eq.{id}&select={TENANT_SELECT},tenant_subscriptions(status,subscription_plans(id,name,max_users,max_contacts,max_campaigns))"), None).await?;
+    let rows = call(
+        b,
+        Service::Rest,
+        "GET",
+        &format!("/tenants?id=eq.{id}&select={TENANT_SELECT}"),
+        None,
+    )
+    .await?;
     let mut t = rows.get(0).cloned().ok_or(AdminError::NotFound)?;
+    let sub = call(
+        b,
+        Service::Rest,
+        "GET",
+        &format!("/tenant_subscriptions?tenant_id=eq.{id}&select=plan_id,status"),
+        None,
+    )
+    .await?;
+    let plan_id = sub
+        .pointer("/0/plan_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let plans = call(
+        b,
+        Service::Rest,
+        "GET",
+        &format!(
+            "/subscription_plans?id=eq.{}&select=id,name,max_users,max_contacts,max_campaigns",
+            steps::url_escape(&plan_id)
+        ),
+        None,
+    )
+    .await?;
+    let plan = plans.get(0).cloned().unwrap_or(Value::Null);
+    t["subscription_status"] = sub.pointer("/0/status").cloned().unwrap_or(Value::Null);
     let count = |table: &'static str| async move {
         call(
             b,
@@ -262,10 +310,6 @@ async fn show(b: &dyn Backend, cfg: &AdminConfig, id: Uuid) -> Result<Answer, Ad
     let members = count("tenant_members").await?;
     let contacts = count("contacts").await?;
     let campaigns = count("campaigns").await?;
-    let plan = t
-        .pointer("/tenant_subscriptions/subscription_plans")
-        .cloned()
-        .unwrap_or(Value::Null);
     t["usage"] = json!({
         "users": {"used": members, "limit": plan.get("max_users")},
         "contacts": {"used": contacts, "limit": plan.get("max_contacts")},
@@ -273,9 +317,6 @@ async fn show(b: &dyn Backend, cfg: &AdminConfig, id: Uuid) -> Result<Answer, Ad
     });
     t["member_count"] = json!(members);
     t["plan"] = plan;
-    if let Some(o) = t.as_object_mut() {
-        o.remove("tenant_subscriptions");
-    }
     // Each hostname refreshed from Cloudflare, and the refreshed state kept in tenant_domains.
     let domains = call(b, Service::Rest, "GET", &format!("/tenant_domains?tenant_id=eq.{id}&select=hostname,status,ssl_status,verification,cloudflare_id&order=created_at"), None).await?;
     let mut hostnames = Vec::new();

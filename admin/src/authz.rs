@@ -54,9 +54,6 @@ pub fn authorise(
     if c.nbf.is_some_and(|nbf| now_s + LEEWAY_S < nbf) {
         return Err(unauth("token not yet valid"));
     }
-    if c.iss.as_deref() != Some(issuer) {
-        return Err(unauth("wrong issuer"));
-    }
     let aud_ok = match &c.aud {
         Value::String(a) => a == "authenticated",
         Value::Array(v) => v.iter().any(|a| a == "authenticated"),
@@ -65,6 +62,9 @@ pub fn authorise(
     if c.role.as_deref() != Some("authenticated") || !aud_ok {
         // A project API key (anon, service_role) is not an operator.
         return Err(AdminError::Forbidden("not a signed-in user".into()));
+    }
+    if c.iss.as_deref() != Some(issuer) {
+        return Err(unauth("wrong issuer"));
     }
     let sub = c
         .sub

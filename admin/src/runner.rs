@@ -92,8 +92,15 @@ pub async fn run(b: &dyn Backend, cfg: &AdminConfig, id: Uuid) -> Result<Outcome
         .unwrap_or_default();
 
     if journal.get("status").and_then(Value::as_str) == Some("compensating") {
+        // The cause is the failed step's error (the provisioning's own is written when it finishes).
         let err = journal
-            .get("error")
+            .get("steps")
+            .and_then(Value::as_array)
+            .and_then(|a| {
+                a.iter()
+                    .find(|s| s.get("status").and_then(Value::as_str) == Some("failed"))
+            })
+            .and_then(|s| s.get("error"))
             .and_then(Value::as_str)
             .map(String::from);
         return compensate(
@@ -107,29 +114,24 @@ pub async fn run(b: &dyn Backend, cfg: &AdminConfig, id: Uuid) -> Result<Outcome
         )
         .await;
     }
-    for (name, status) in &step_list {
+    // The steps' statuses as this run changes them: a compensation must see what it did.
+    let mut now = step_list;
+    for i in 0..now.len() {
+        let (name, status) = now[i].clone();
         if status == "done" || status == "skipped" {
             continue;
         }
-        record(b, id, name, "running", None, None).await?;
-        match steps::run(b, cfg, name, tenant, &req).await {
-            Ok(detail) => record(b, id, name, "done", None, Some(detail)).await?,
+        record(b, id, &name, "running", None, None).await?;
+        now[i].1 = "running".into();
+        match steps::run(b, cfg, &name, tenant, &req).await {
+            Ok(detail) => {
+                record(b, id, &name, "done", None, Some(detail)).await?;
+                now[i].1 = "done".into();
+            }
             Err(e) => {
                 let why = format!("{name}: {}", cause(&e));
-                record(b, id, name, "failed", Some(&why), None).await?;
-                let now: Vec<(String, String)> = step_list
-                    .iter()
-                    .map(|(n, s)| {
-                        (
-                            n.clone(),
-                            if n == name {
-                                "failed".into()
-                            } else {
-                                s.clone()
-                            },
-                        )
-                    })
-                    .collect();
+                record(b, id, &name, "failed", Some(&why), None).await?;
+                now[i].1 = "failed".into();
                 return compensate(b, cfg, id, tenant, &req, &now, &why).await;
             }
         }

@@ -32,6 +32,12 @@ pub fn plan(req: &CreateTenant) -> Vec<&'static str> {
     steps
 }
 
+/// A text[] argument as Postgres's array literal `{a,b}`: PostgREST hands a string to the type's input
+/// function, and step names are `[a-z_]` (nothing to quote).
+pub fn array_literal(names: &[&str]) -> String {
+    format!("{{{}}}", names.join(","))
+}
+
 pub async fn run(
     b: &dyn Backend,
     cfg: &AdminConfig,

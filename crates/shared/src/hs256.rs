@@ -72,7 +72,11 @@ pub fn install() {
 /// Checks an HS256 token's signature with `secret` and returns its claims. Time, issuer and
 /// audience are left to the caller, which checks them against its own clock and project for every
 /// algorithm alike.
-pub fn decode<T: serde::de::DeserializeOwned>(token: &str, secret: &[u8]) -> Result<T, ()> {
+/// The token's signature or claims did not check out; which, a client is not told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadToken;
+
+pub fn decode<T: serde::de::DeserializeOwned>(token: &str, secret: &[u8]) -> Result<T, BadToken> {
     install();
     let mut v = jsonwebtoken::Validation::new(Algorithm::HS256);
     v.validate_exp = false;
@@ -81,5 +85,5 @@ pub fn decode<T: serde::de::DeserializeOwned>(token: &str, secret: &[u8]) -> Res
     v.required_spec_claims.clear();
     jsonwebtoken::decode::<T>(token, &DecodingKey::from_secret(secret), &v)
         .map(|d| d.claims)
-        .map_err(|_| ())
+        .map_err(|_| BadToken)
 }

@@ -237,7 +237,7 @@ async fn list(b: &dyn Backend, query: Option<&str>) -> Result<Answer, AdminError
             .filter(|c| c.is_alphanumeric() || *c == '-' || *c == ' ')
             .collect();
         let q = steps::url_escape(&format!("*{q}*"));
-        path.push_str(&format!("&or=(slug.ilike.{q},name.ilike.{q})"));
+        path.push_str(&format!("&name=ilike.{q}"));
     }
     if let Some(c) = cursor {
         path.push_str(&format!("&slug=gt.{}", steps::url_escape(&c)));

@@ -14,11 +14,12 @@ import { startRouter, repoRoot } from "../support/router.mjs";
 import { startCloudflareStandin } from "../support/cloudflare-standin.mjs";
 import { DEFAULT_JWT_SECRET } from "../support/supabase-standin.mjs";
 
-export const adminBuildDir = path.join(repoRoot, "admin", "build");
+// admin/build (scripts/build-admin.sh), or the deployable bundle (ADMIN_BUILD_DIR=admin/build/dist).
+export const adminBuildDir = path.resolve(repoRoot, process.env.ADMIN_BUILD_DIR ?? "admin/build");
 export const ADMIN_HOST = "admin.localhost";
 
 export function adminBuilt() {
-  return fs.existsSync(path.join(adminBuildDir, "entry.mjs"));
+  return ["entry.mjs", "entry.js"].some((f) => fs.existsSync(path.join(adminBuildDir, f)));
 }
 
 /** Forward a Worker's subrequest from Node (what workerd would send to the internet). */

@@ -98,10 +98,9 @@ pub async fn run(b: &dyn Backend, cfg: &AdminConfig, id: Uuid) -> Result<Outcome
             .and_then(Value::as_array)
             .and_then(|a| {
                 a.iter()
-                    .find(|s| s.get("status").and_then(Value::as_str) == Some("failed"))
+                    .filter_map(|s| s.get("error").and_then(Value::as_str))
+                    .find(|e| !e.starts_with("undoing "))
             })
-            .and_then(|s| s.get("error"))
-            .and_then(Value::as_str)
             .map(String::from);
         return compensate(
             b,
@@ -155,13 +154,16 @@ async fn compensate(
         if status == "pending" || status == "compensated" || status == "skipped" {
             continue;
         }
-        record(b, id, name, "compensating", None, None).await?;
+        // The failed step keeps its cause through its compensation (record_provisioning_step writes
+        // the error it is given).
+        let cause_kept = why.starts_with(&format!("{name}: ")).then_some(why);
+        record(b, id, name, "compensating", cause_kept, None).await?;
         if let Err(e) = steps::undo(b, cfg, name, tenant, req).await {
             let msg = format!("undoing {name}: {}", cause(&e));
             record(b, id, name, "compensating", Some(&msg), None).await?;
             return Ok(Outcome::Compensating);
         }
-        record(b, id, name, "compensated", None, None).await?;
+        record(b, id, name, "compensated", cause_kept, None).await?;
     }
     finish(b, id, "failed", Some(why)).await?;
     Ok(Outcome::Failed)

@@ -199,6 +199,7 @@ describe("admin service", () => {
         assert.match(j.error, new RegExp(`^${step}: `));
         const failed = j.steps.find((x) => x.name === step);
         assert.equal(failed.status, "compensated");
+        assert.equal(failed.error, j.error, "the step keeps its cause");
         assert.ok(j.steps.every((x) => ["compensated", "pending"].includes(x.status)), JSON.stringify(j.steps));
         await expectNothingLeft(j.tenant_id, host);
       });
@@ -254,6 +255,8 @@ describe("admin service", () => {
     await s.reconcile();
     j = await s.settle(id, 5000);
     assert.equal(j.status, "failed", JSON.stringify(j));
+    assert.match(j.error, /^invite_admin: 500/);
+    assert.match(j.steps.find((x) => x.name === "invite_admin").error, /^invite_admin: 500/);
     await expectNothingLeft(j.tenant_id, host);
   });
 

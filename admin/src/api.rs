@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::authz;
 use crate::backend::{call, rpc, Backend, Service};
 use crate::config::AdminConfig;
+use crate::domain_change;
 use crate::error::AdminError;
 use crate::request::{self, CreateTenant};
 use crate::steps;
@@ -68,6 +69,16 @@ async fn route(
         ("POST", ["admin", "v1", "tenants"]) => create(b, cfg, r, actor).await,
         ("GET", ["admin", "v1", "tenants"]) => list(b, r.query).await,
         ("GET", ["admin", "v1", "tenants", id]) => show(b, cfg, parse_id(id)?).await,
+        ("PATCH", ["admin", "v1", "tenants", id]) => {
+            let id = parse_id(id)?;
+            if r.body.len() > MAX_BODY {
+                return Err(AdminError::InvalidBody(format!(
+                    "body larger than {MAX_BODY} bytes"
+                )));
+            }
+            domain_change::patch(b, cfg, id, r.body).await?;
+            show(b, cfg, id).await
+        }
         ("GET", ["admin", "v1", "provisionings", id]) => provisioning(b, parse_id(id)?).await,
         _ => Err(AdminError::MethodNotAllowed),
     }
@@ -261,6 +272,8 @@ async fn list(b: &dyn Backend, query: Option<&str>) -> Result<Answer, AdminError
 }
 
 async fn show(b: &dyn Backend, cfg: &AdminConfig, id: Uuid) -> Result<Answer, AdminError> {
+    // Each hostname refreshed from Cloudflare first (a replacement that went active is promoted).
+    domain_change::refresh(b, cfg, id).await?;
     let rows = call(
         b,
         Service::Rest,
@@ -317,26 +330,8 @@ async fn show(b: &dyn Backend, cfg: &AdminConfig, id: Uuid) -> Result<Answer, Ad
     });
     t["member_count"] = json!(members);
     t["plan"] = plan;
-    // Each hostname refreshed from Cloudflare, and the refreshed state kept in tenant_domains.
     let domains = call(b, Service::Rest, "GET", &format!("/tenant_domains?tenant_id=eq.{id}&select=hostname,status,ssl_status,verification,cloudflare_id&order=created_at"), None).await?;
-    let mut hostnames = Vec::new();
-    for d in domains.as_array().into_iter().flatten() {
-        let host = d
-            .get("hostname")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let mut shown = d.clone();
-        if let Ok(found) = steps::find_hostname(b, cfg, host).await {
-            if let Some(ch) = found.first() {
-                steps::record_hostname(b, id, host, ch).await?;
-                let fresh = call(b, Service::Rest, "GET", &format!("/tenant_domains?tenant_id=eq.{id}&hostname=eq.{}&select=hostname,status,ssl_status,verification,cloudflare_id", steps::url_escape(host)), None).await?;
-                if let Some(f) = fresh.get(0) {
-                    shown = f.clone();
-                }
-            }
-        }
-        hostnames.push(shown);
-    }
+    let hostnames = domains.as_array().cloned().unwrap_or_default();
     t["hostnames"] = Value::Array(hostnames);
     Ok(Answer::ok(200, t))
 }

@@ -173,4 +173,12 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
             serde_json::json!({"reconcile_error": crate::backend::cause(&e)})
         ),
     }
+    // Certificates waiting for customers' DNS, and domain changes waiting for the new one.
+    match crate::domain_change::refresh_pending(&b, &b.cfg).await {
+        Ok(n) => worker::console_log!("{}", serde_json::json!({"hostnames_refreshed_for": n})),
+        Err(e) => worker::console_error!(
+            "{}",
+            serde_json::json!({"refresh_error": crate::backend::cause(&e)})
+        ),
+    }
 }

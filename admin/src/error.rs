@@ -86,6 +86,22 @@ impl AdminError {
                     b.get("hint").and_then(Value::as_str),
                 )
             }
+            // Cloudflare's envelope: {success: false, errors: [{code, message}]}.
+            Upstream { body: b, .. } if b.pointer("/errors/0/message").is_some() => {
+                tenant_shared::pg_error::body(
+                    &format!(
+                        "cloudflare_{}",
+                        b.pointer("/errors/0/code")
+                            .map(Value::to_string)
+                            .unwrap_or_default()
+                    ),
+                    b.pointer("/errors/0/message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("Cloudflare error"),
+                    None,
+                    None,
+                )
+            }
             Upstream { status, .. } => body(
                 "upstream_error",
                 "A backend refused the request",

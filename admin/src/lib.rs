@@ -7,6 +7,7 @@ pub mod api;
 pub mod authz;
 pub mod backend;
 pub mod config;
+pub mod domain_change;
 pub mod error;
 pub mod request;
 pub mod runner;

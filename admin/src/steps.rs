@@ -61,13 +61,7 @@ pub async fn run(
             };
             let ch = match find_hostname(b, cfg, host).await?.into_iter().next() {
                 Some(existing) => existing,
-                None => {
-                    let r = call(b, Service::Cloudflare, "POST", &format!("/zones/{}/custom_hostnames", cfg.zone_id), Some(json!({
-                        "hostname": host, "ssl": {"method": "http", "type": "dv", "settings": {"min_tls_version": "1.2"}},
-                    })))
-                    .await?;
-                    r.get("result").cloned().unwrap_or(Value::Null)
-                }
+                None => create_hostname(b, cfg, host).await?,
             };
             let id = ch.get("id").and_then(Value::as_str).ok_or_else(|| {
                 AdminError::Unavailable("Cloudflare answered no custom hostname id".into())
@@ -132,28 +126,50 @@ pub async fn undo(
             };
             for ch in find_hostname(b, cfg, host).await? {
                 if let Some(id) = ch.get("id").and_then(Value::as_str) {
-                    let r = b
-                        .send(
-                            Service::Cloudflare,
-                            "DELETE",
-                            &format!("/zones/{}/custom_hostnames/{id}", cfg.zone_id),
-                            None,
-                        )
-                        .await
-                        .map_err(AdminError::Unavailable)?;
-                    // Gone already is what we wanted.
-                    if !(200..300).contains(&r.status) && r.status != 404 {
-                        return Err(AdminError::Upstream {
-                            status: r.status,
-                            body: r.body,
-                        });
-                    }
+                    delete_hostname(b, cfg, id).await?;
                 }
             }
             Ok(())
         }
         _ => Ok(()),
     }
+}
+
+/// A new custom hostname: HTTP validation (the router passes the token's path through), DV.
+pub async fn create_hostname(
+    b: &dyn Backend,
+    cfg: &AdminConfig,
+    host: &str,
+) -> Result<Value, AdminError> {
+    let r = call(b, Service::Cloudflare, "POST", &format!("/zones/{}/custom_hostnames", cfg.zone_id), Some(json!({
+        "hostname": host, "ssl": {"method": "http", "type": "dv", "settings": {"min_tls_version": "1.2"}},
+    })))
+    .await?;
+    Ok(r.get("result").cloned().unwrap_or(Value::Null))
+}
+
+/// Deletes a custom hostname; gone already is what we wanted.
+pub async fn delete_hostname(
+    b: &dyn Backend,
+    cfg: &AdminConfig,
+    id: &str,
+) -> Result<(), AdminError> {
+    let r = b
+        .send(
+            Service::Cloudflare,
+            "DELETE",
+            &format!("/zones/{}/custom_hostnames/{id}", cfg.zone_id),
+            None,
+        )
+        .await
+        .map_err(AdminError::Unavailable)?;
+    if !(200..300).contains(&r.status) && r.status != 404 {
+        return Err(AdminError::Upstream {
+            status: r.status,
+            body: r.body,
+        });
+    }
+    Ok(())
 }
 
 /// Cloudflare's custom hostnames of that exact name on our zone.

@@ -270,3 +270,62 @@ describe("admin service", () => {
     assert.equal(rows.length, 1);
   });
 });
+
+describe("PATCH /admin/v1/tenants/:id", () => {
+  before(async () => {
+    s = await startAdminStack();
+  });
+  after(async () => {
+    await s?.stop();
+  });
+
+  test("plan, branding and signup change; bad values are 4xx", async () => {
+    const j = await s.settle((await s.create(company())).json().provisioning.id);
+    const r = await s.request("PATCH", `/admin/v1/tenants/${j.tenant_id}`, { body: { plan: "free", signup: "open", branding: { primary_color: "#000000" } } });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.json().plan.id, "free");
+    assert.equal(r.json().signup, "open");
+    assert.equal(r.json().branding.primary_color, "#000000");
+    assert.equal((await s.request("PATCH", `/admin/v1/tenants/${j.tenant_id}`, { body: { plan: "no-such-plan" } })).status, 409);
+    assert.equal((await s.request("PATCH", `/admin/v1/tenants/${j.tenant_id}`, { body: { signup: "maybe" } })).status, 400);
+    assert.equal((await s.request("PATCH", `/admin/v1/tenants/${j.tenant_id}`, { body: { owner: "x" } })).status, 400);
+    assert.equal((await s.request("PATCH", `/admin/v1/tenants/${crypto.randomUUID()}`, { body: {} })).status, 404);
+  });
+
+  test("a domain change serves old and new until the new one is active, then removes the old", async () => {
+    const oldHost = "crm.mover.localtest";
+    const newHost = "app.mover-new.localtest";
+    const j = await s.settle((await s.create(company({ custom_domain: oldHost }))).json().provisioning.id);
+    const show = async () => (await s.request("GET", `/admin/v1/tenants/${j.tenant_id}`)).json();
+    let t;
+    for (let i = 0; i < 100 && (t = await show()).custom_domain !== oldHost; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(t.custom_domain, oldHost, "the first domain became the primary once active");
+
+    const r = await s.request("PATCH", `/admin/v1/tenants/${j.tenant_id}`, { body: { custom_domain: newHost } });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.json().custom_domain, oldHost, "the old one stays primary while the new one is pending");
+    assert.deepEqual(r.json().hostnames.map((h) => h.hostname).sort(), [oldHost, newHost].sort());
+    const both = s.cf.hostnames().map((h) => h.hostname);
+    assert.ok(both.includes(oldHost) && both.includes(newHost));
+
+    // The reconciler alone (no GET) promotes the new one once its certificate is active.
+    for (let i = 0; i < 100; i++) {
+      await s.reconcile();
+      const { rows } = await s.stack.pg.query("select custom_domain from public.tenants where id = $1", [j.tenant_id]);
+      if (rows[0].custom_domain === newHost) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    t = await show();
+    assert.equal(t.custom_domain, newHost);
+    assert.deepEqual(t.hostnames.map((h) => h.hostname), [newHost]);
+    assert.ok(!s.cf.hostnames().some((h) => h.hostname === oldHost), "the old custom hostname is deleted at Cloudflare");
+  });
+
+  test("a domain Cloudflare refuses is 4xx and leaves no row", async () => {
+    const j = await s.settle((await s.create(company())).json().provisioning.id);
+    const r = await s.request("PATCH", `/admin/v1/tenants/${j.tenant_id}`, { body: { custom_domain: "crm.refused.test" } });
+    assert.equal(r.status, 400, r.body);
+    const { rows } = await s.stack.pg.query("select * from public.tenant_domains where tenant_id = $1", [j.tenant_id]);
+    assert.equal(rows.length, 0);
+  });
+});

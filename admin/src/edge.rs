@@ -167,7 +167,17 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
     };
     let b = FetchBackend { cfg };
     match runner::reconcile(&b, &b.cfg).await {
-        Ok(done) => worker::console_log!("{}", serde_json::json!({"reconciled": done.len()})),
+        Ok(done) => {
+            for (id, r) in &done {
+                if let Err(e) = r {
+                    worker::console_error!(
+                        "{}",
+                        serde_json::json!({"provisioning": id, "error": crate::backend::cause(e)})
+                    );
+                }
+            }
+            worker::console_log!("{}", serde_json::json!({"reconciled": done.len()}));
+        }
         Err(e) => worker::console_error!(
             "{}",
             serde_json::json!({"reconcile_error": crate::backend::cause(&e)})

@@ -169,11 +169,13 @@ async fn compensate(
     Ok(Outcome::Failed)
 }
 
-/// The reconciler: every provisioning not finished (the lease decides whether it is stuck).
+/// The reconciler: every provisioning not finished (the lease decides whether it is stuck). One
+/// that cannot run now (a backend down) does not hold up the others: its error is in the list and
+/// its lease lets the next tick retry it.
 pub async fn reconcile(
     b: &dyn Backend,
     cfg: &AdminConfig,
-) -> Result<Vec<(Uuid, Outcome)>, AdminError> {
+) -> Result<Vec<(Uuid, Result<Outcome, AdminError>)>, AdminError> {
     let rows = call(b, Service::Rest, "GET", "/provisionings?status=in.(pending,running,compensating)&select=id&order=created_at&limit=50", None).await?;
     let mut out = Vec::new();
     for id in rows
@@ -183,7 +185,7 @@ pub async fn reconcile(
         .filter_map(|r| r.get("id").and_then(Value::as_str))
         .filter_map(|s| Uuid::parse_str(s).ok())
     {
-        out.push((id, run(b, cfg, id).await?));
+        out.push((id, run(b, cfg, id).await));
     }
     Ok(out)
 }

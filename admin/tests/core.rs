@@ -93,7 +93,7 @@ impl Fake {
                 }
                 ok(Self::journal(&w))
             }
-            ("GET", "/provisionings") => ok(json!([{"tenant_id": TENANT, "request": {
+            ("GET", "/provisionings") => ok(json!([{"id": ID, "tenant_id": TENANT, "request": {
                 "name": "Acme", "slug": "acme", "plan": "pro", "admin_email": "a@acme.com",
                 "custom_domain": "crm.acme.com", "signup": "invite_only", "branding": {}}}])),
             ("POST", "/rpc/record_provisioning_step") => {
@@ -410,4 +410,18 @@ fn requests_are_answered_in_the_postgrest_shape_before_any_backend_call() {
             .all(|k| a.body.get(k).is_some()));
     }
     assert!(f.0.borrow().log.is_empty());
+}
+
+#[test]
+fn the_reconciler_runs_every_unfinished_provisioning_and_one_error_does_not_stop_it() {
+    let f = Fake::new(&STEPS);
+    // The journal's GET answers the one provisioning; its claim fails once (the database blips).
+    f.0.borrow_mut()
+        .fail
+        .push("POST /rpc/claim_provisioning".into());
+    let first = block_on(runner::reconcile(&f, &cfg())).unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(first[0].1.is_err());
+    let second = block_on(runner::reconcile(&f, &cfg())).unwrap();
+    assert_eq!(second[0].1.as_ref().ok(), Some(&Outcome::Succeeded));
 }

@@ -47,18 +47,21 @@ node_is_new_enough() {
 }
 run node node_is_new_enough
 run fmt cargo fmt --check
-run clippy-native cargo clippy --all-targets --locked -- -D warnings
-run clippy-wasm cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
+run clippy-native cargo clippy --workspace --all-targets --locked -- -D warnings
+run clippy-wasm cargo clippy --workspace --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
 run deny cargo deny --offline check bans licenses sources
-run unit cargo test --locked
+run unit cargo test --workspace --locked
 # The build CI deploys: `wrangler deploy --dry-run` on wrangler.toml (its [build] is
 # scripts/build-worker.sh), size-gated; tests/worker runs both build/ and this bundle (build/dist).
 run bundle bash scripts/bundle.sh
+# The admin service (admin/): its own dry-run bundle and gate; tests/admin runs it in workerd.
+run admin-bundle bash scripts/bundle-admin.sh
 run migrations-sync bash scripts/migrations.sh check
 run sql bash scripts/test-sql.sh
 run migrations-cli bash scripts/test-migrations.sh
 run worker npm run --silent test:worker
 run load-smoke env LOAD_SECONDS=5 node bench/load/run.mjs
+run admin-worker npm run --silent test:admin
 run e2e npm run --silent test:e2e
 run browser npm run --silent test:browser
 run dev-smoke env DEV_SMOKE=1 bash scripts/dev.sh

@@ -308,7 +308,7 @@ impl Config {
             crate::host::normalise(d).map_err(|e| bad("BASE_DOMAINS", format!("{d:?}: {e}")))?;
         }
         let reserved_labels = list(src, "RESERVED_SUBDOMAINS").unwrap_or_else(|| {
-            ["www", "api", "app", "admin", "auth"]
+            tenant_shared::reserved::DEFAULT_RESERVED_LABELS
                 .map(String::from)
                 .to_vec()
         });

@@ -196,12 +196,9 @@ impl RouterError {
     pub fn to_response(&self, path: &str) -> ErrorResponse {
         let code = self.code();
         let message = self.message();
-        let mut body = json!({
-            "code": code,
-            "message": message,
-            "details": self.details(),
-            "hint": self.hint(),
-        });
+        let details = self.details();
+        let mut body =
+            tenant_shared::pg_error::body(code, &message, details.as_deref(), self.hint());
         if path == "/auth/v1" || path.starts_with("/auth/v1/") {
             body["error_code"] = json!(code);
             body["msg"] = json!(message);

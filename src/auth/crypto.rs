@@ -5,74 +5,13 @@
 //! asynchronous [`SignatureVerifier`]: WebCrypto inside workerd, RustCrypto natively.
 
 use futures::future::LocalBoxFuture;
-use hmac::{Hmac, Mac};
-use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
-use jsonwebtoken::signature::{Error as SigError, Signer, Verifier};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use sha2::Sha256;
 
 use super::jwks::Jwk;
 use crate::config::JwtAlg;
 
-type HmacSha256 = Hmac<Sha256>;
-
-struct Hs256(Vec<u8>);
-
-impl Signer<Vec<u8>> for Hs256 {
-    fn try_sign(&self, msg: &[u8]) -> Result<Vec<u8>, SigError> {
-        let mut mac = HmacSha256::new_from_slice(&self.0).map_err(|_| SigError::new())?;
-        mac.update(msg);
-        Ok(mac.finalize().into_bytes().to_vec())
-    }
-}
-
-impl Verifier<Vec<u8>> for Hs256 {
-    fn verify(&self, msg: &[u8], signature: &Vec<u8>) -> Result<(), SigError> {
-        let mut mac = HmacSha256::new_from_slice(&self.0).map_err(|_| SigError::new())?;
-        mac.update(msg);
-        // verify_slice compares in constant time.
-        mac.verify_slice(signature).map_err(|_| SigError::new())
-    }
-}
-
-impl JwtSigner for Hs256 {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::HS256
-    }
-}
-
-impl JwtVerifier for Hs256 {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::HS256
-    }
-}
-
-fn signer(alg: &Algorithm, key: &EncodingKey) -> jsonwebtoken::errors::Result<Box<dyn JwtSigner>> {
-    match alg {
-        Algorithm::HS256 => Ok(Box::new(Hs256(key.as_bytes().to_vec()))),
-        _ => Err(jsonwebtoken::errors::ErrorKind::InvalidAlgorithm.into()),
-    }
-}
-
-fn verifier(
-    alg: &Algorithm,
-    key: &DecodingKey,
-) -> jsonwebtoken::errors::Result<Box<dyn JwtVerifier>> {
-    match alg {
-        Algorithm::HS256 => Ok(Box::new(Hs256(key.try_get_as_bytes()?.to_vec()))),
-        _ => Err(jsonwebtoken::errors::ErrorKind::InvalidAlgorithm.into()),
-    }
-}
-
-static PROVIDER: CryptoProvider = CryptoProvider {
-    signer_factory: signer,
-    verifier_factory: verifier,
-    key_utils: KeyUtils::new_unimplemented(),
-};
-
-/// Install our provider as jsonwebtoken's process default; later calls are no-ops.
+/// Install the shared HS256 provider (crates/shared) as jsonwebtoken's process default.
 pub fn install() {
-    let _ = PROVIDER.install_default();
+    tenant_shared::hs256::install();
 }
 
 /// Checks an asymmetric JWS signature. Async because WebCrypto is.

@@ -158,9 +158,12 @@ pub mod auth_call {
             client_ip: None,
         };
         let hosts: Vec<String> = HOSTS.map(String::from).to_vec();
+        // Unsigned mode (no AUTH_RETURN_HOST): every target must be on a tenant host. The signed
+        // returns have their own suite (tests/worker/auth_return.test.mjs, src/signed_return.rs).
         let policy = RedirectPolicy {
             tenant_hosts: &hosts,
             user_origin: ORIGIN,
+            signer: None,
         };
         super::ready(prepare(
             &req,

@@ -29,7 +29,7 @@
 // (`auth.mailbox(email)`), which a test reads as the address's owner would read their inbox.
 //
 // Access tokens carry Supabase's claim set (iss `<publicUrl>/auth/v1`, aud authenticated, exp, iat, sub,
-// email, phone, app_metadata, user_metadata, role authenticated, aal aal1, amr, session_id,
+// email, phone, app_metadata, user_metadata, role authenticated, aal (aal1; aal2 from sessionFor(id, { aal: "aal2" })), amr, session_id,
 // is_anonymous), passed through the custom access token hook of sql/007
 // (`select public.custom_access_token_hook($1::jsonb)`, which adds tenant_ids / tenant_roles), then
 // signed ES256 with a `kid` (default) or HS256 with the legacy JWT secret (`alg: "HS256"`).
@@ -244,11 +244,13 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     return r.rows[0] ?? null;
   }
 
-  async function mintSession(user, { hook = state.hookEnabled, method = "password" } = {}) {
+  async function mintSession(user, { hook = state.hookEnabled, method = "password", aal = "aal1" } = {}) {
     const sessionId = crypto.randomUUID();
     const amr = [{ method, timestamp: Math.floor(Date.now() / 1000) }];
-    sessions.set(sessionId, { userId: user.id, revoked: false, amr });
-    const access_token = await mintAccessToken(user, sessionId, { hook, amr });
+    // A session stepped up with a second factor, as after POST /factors/:id/verify: aal2, totp first in amr.
+    if (aal === "aal2") amr.unshift({ method: "totp", timestamp: Math.floor(Date.now() / 1000) });
+    sessions.set(sessionId, { userId: user.id, revoked: false, amr, aal });
+    const access_token = await mintAccessToken(user, sessionId, { hook, amr, aal });
     const refresh_token = crypto.randomBytes(9).toString("base64url").slice(0, 12);
     refreshTokens.set(refresh_token, { sessionId, userId: user.id, used: false });
     const now = Math.floor(Date.now() / 1000);
@@ -262,9 +264,9 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     };
   }
 
-  async function mintAccessToken(user, sessionId, { hook = state.hookEnabled, amr } = {}) {
+  async function mintAccessToken(user, sessionId, { hook = state.hookEnabled, amr, aal = "aal1" } = {}) {
     const now = Math.floor(Date.now() / 1000);
-    const method = amr[0].method;
+    const method = amr[amr.length - 1].method;
     let claims = {
       iss: state.issuer,
       sub: user.id,
@@ -276,7 +278,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       app_metadata: user.raw_app_meta_data ?? {},
       user_metadata: user.raw_user_meta_data ?? {},
       role: user.role || "authenticated",
-      aal: "aal1",
+      aal,
       amr,
       session_id: sessionId,
       is_anonymous: user.is_anonymous ?? false,
@@ -512,7 +514,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       c.release();
     }
     if (!user) throw new AuthError(400, "user_not_found", "User not found");
-    const access_token = await mintAccessToken(user, entry.sessionId, { amr: session.amr });
+    const access_token = await mintAccessToken(user, entry.sessionId, { amr: session.amr, aal: session.aal });
     const refresh_token = crypto.randomBytes(9).toString("base64url").slice(0, 12);
     refreshTokens.set(refresh_token, { sessionId: entry.sessionId, userId: user.id, used: false });
     const now = Math.floor(Date.now() / 1000);
@@ -616,7 +618,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       return verifyJwt(token, { secret: jwtSecret, publicKeys });
     },
     /** A fresh session for an existing user id, optionally without the hook (no tenant_ids). */
-    async sessionFor(userId, { hook = state.hookEnabled } = {}) {
+    async sessionFor(userId, { hook = state.hookEnabled, aal = "aal1" } = {}) {
       const c = await pool.connect();
       let u;
       try {
@@ -625,7 +627,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
         c.release();
       }
       if (!u) throw new Error(`no auth.users row ${userId}`);
-      return mintSession(u, { hook });
+      return mintSession(u, { hook, aal });
     },
     /** The codes mailed to an address (the TEST MAILBOX), newest last: [{ type, token, at }]. */
     mailbox(email) {

@@ -1,0 +1,75 @@
+//! The admin Worker's vars and secrets, read once (see admin/wrangler.toml and README, Secrets).
+
+use crate::error::AdminError;
+
+#[derive(Debug, Clone)]
+pub struct AdminConfig {
+    /// The project's URL: REST at `/rest/v1`, Auth at `/auth/v1`; also the issuer's base.
+    pub supabase_url: String,
+    /// The secret (service role) key: the admin service acts as the service role on REST and Auth.
+    pub secret_key: String,
+    /// The legacy JWT secret, to verify operators' HS256 access tokens as the router does.
+    pub jwt_secret: String,
+    pub cloudflare_api_url: String,
+    pub cloudflare_token: String,
+    pub zone_id: String,
+    /// The first base domain: a tenant's slug host is `<slug>.<base>` (invite redirects go there).
+    pub base_domain: String,
+    pub reserved_labels: Vec<String>,
+}
+
+pub trait VarSource {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+impl AdminConfig {
+    pub fn load(src: &dyn VarSource) -> Result<Self, AdminError> {
+        let need = |n: &str| {
+            src.var(n)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| AdminError::Misconfigured(format!("{n} is not set")))
+        };
+        let list = |n: &str| -> Vec<String> {
+            src.var(n)
+                .unwrap_or_default()
+                .split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        let base_domain = list("BASE_DOMAINS")
+            .into_iter()
+            .next()
+            .ok_or_else(|| AdminError::Misconfigured("BASE_DOMAINS is not set".into()))?;
+        let mut reserved_labels = list("RESERVED_SUBDOMAINS");
+        if reserved_labels.is_empty() {
+            reserved_labels = tenant_shared::reserved::DEFAULT_RESERVED_LABELS
+                .map(String::from)
+                .to_vec();
+        }
+        Ok(AdminConfig {
+            supabase_url: need("SUPABASE_URL")?.trim_end_matches('/').to_string(),
+            secret_key: need("SUPABASE_SECRET_KEY")?,
+            jwt_secret: need("SUPABASE_JWT_SECRET")?,
+            cloudflare_api_url: src
+                .var("CLOUDFLARE_API_URL")
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| "https://api.cloudflare.com/client/v4".into())
+                .trim_end_matches('/')
+                .to_string(),
+            cloudflare_token: need("CLOUDFLARE_API_TOKEN")?,
+            zone_id: need("CLOUDFLARE_ZONE_ID")?,
+            base_domain,
+            reserved_labels,
+        })
+    }
+
+    pub fn issuer(&self) -> String {
+        format!("{}/auth/v1", self.supabase_url)
+    }
+
+    pub fn slug_host(&self, slug: &str) -> String {
+        format!("{slug}.{}", self.base_domain)
+    }
+}

@@ -28,17 +28,32 @@ pub const BUCKET: &str = "tenant-files";
 const PAGE: usize = 1000;
 
 pub async fn suspend(b: &dyn Backend, id: Uuid, actor: Uuid) -> Result<Value, AdminError> {
-    rpc(b, "suspend_tenant", json!({"p_tenant": id, "p_actor": actor})).await
+    rpc(
+        b,
+        "suspend_tenant",
+        json!({"p_tenant": id, "p_actor": actor}),
+    )
+    .await
 }
 
 pub async fn resume(b: &dyn Backend, id: Uuid, actor: Uuid) -> Result<Value, AdminError> {
-    rpc(b, "resume_tenant", json!({"p_tenant": id, "p_actor": actor})).await
+    rpc(
+        b,
+        "resume_tenant",
+        json!({"p_tenant": id, "p_actor": actor}),
+    )
+    .await
 }
 
 /// Soft delete: the tenant stops resolving at once; the purge is due after the hold (30 days, the
 /// default of `delete_tenant`), answered as `purge_after`.
 pub async fn delete(b: &dyn Backend, id: Uuid, actor: Uuid) -> Result<Value, AdminError> {
-    rpc(b, "delete_tenant", json!({"p_tenant": id, "p_actor": actor})).await
+    rpc(
+        b,
+        "delete_tenant",
+        json!({"p_tenant": id, "p_actor": actor}),
+    )
+    .await
 }
 
 /// `{}` or `{"override": true}` (an empty body is `{}`).

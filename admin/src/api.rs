@@ -10,6 +10,7 @@ use crate::backend::{call, rpc, Backend, Service};
 use crate::config::AdminConfig;
 use crate::domain_change;
 use crate::error::AdminError;
+use crate::lifecycle;
 use crate::request::{self, CreateTenant};
 use crate::steps;
 
@@ -59,6 +60,7 @@ async fn route(
         segs.as_slice(),
         ["admin", "v1", "tenants"]
             | ["admin", "v1", "tenants", _]
+            | ["admin", "v1", "tenants", _, "suspend" | "resume" | "purge"]
             | ["admin", "v1", "provisionings", _]
     );
     if !known {
@@ -80,6 +82,27 @@ async fn route(
             show(b, cfg, id).await
         }
         ("GET", ["admin", "v1", "provisionings", id]) => provisioning(b, parse_id(id)?).await,
+        ("DELETE", ["admin", "v1", "tenants", id]) => {
+            let t = lifecycle::delete(b, parse_id(id)?, actor).await?;
+            Ok(Answer::ok(200, t))
+        }
+        ("POST", ["admin", "v1", "tenants", id, action]) => {
+            let id = parse_id(id)?;
+            let t = match *action {
+                "suspend" => lifecycle::suspend(b, id, actor).await?,
+                "resume" => lifecycle::resume(b, id, actor).await?,
+                _ if r.body.len() > MAX_BODY => {
+                    return Err(AdminError::InvalidBody(format!(
+                        "body larger than {MAX_BODY} bytes"
+                    )))
+                }
+                _ => {
+                    let over = lifecycle::parse_purge(r.body)?;
+                    lifecycle::purge(b, cfg, id, actor, over).await?
+                }
+            };
+            Ok(Answer::ok(200, t))
+        }
         _ => Err(AdminError::MethodNotAllowed),
     }
 }

@@ -15,6 +15,9 @@ pub enum Service {
     Auth,
     /// `<CLOUDFLARE_API_URL>`, with the API token.
     Cloudflare,
+    /// `<SUPABASE_URL>/storage/v1`, as the service role (a purge deletes a tenant's objects there:
+    /// deleting `storage.objects` rows in SQL would orphan the files).
+    Storage,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -41,17 +41,17 @@ impl FetchBackend {
         let headers = Headers::new();
         let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| e.to_string());
         let url = match service {
-            Service::Rest | Service::Auth => {
+            Service::Rest | Service::Auth | Service::Storage => {
                 set("apikey", &self.cfg.secret_key)?;
                 set("authorization", &format!("Bearer {}", self.cfg.secret_key))?;
                 if service == Service::Rest {
                     // Single JSON answers from rpc and PATCH, as supabase-js asks.
                     set("prefer", "return=minimal")?;
                 }
-                let base = if service == Service::Rest {
-                    "rest"
-                } else {
-                    "auth"
+                let base = match service {
+                    Service::Rest => "rest",
+                    Service::Storage => "storage",
+                    _ => "auth",
                 };
                 format!("{}/{base}/v1{path}", self.cfg.supabase_url)
             }

@@ -6,7 +6,7 @@
 -- API) and refuses a tenant on a dedicated project; other tenants are untouched.
 begin;
 \ir _helpers.psql
-select plan(22);
+select plan(23);
 
 insert into tests.ids select 'T', tests.create_tenant('life-t', 'open', 'active', 'crm.life-t.test');
 insert into tests.ids select 'K', tests.create_tenant('life-keep');
@@ -67,6 +67,10 @@ select is((select (r -> 'tables' ->> 'public.contacts')::int from report), 1, 't
 select is((select (r -> 'tables' ->> 'public.invoices')::int from report), 1, 'including a table added later (found from the catalog)');
 select is((select r -> 'users_without_tenant' from report), jsonb_build_array(tests.id('only')),
   'it names the Auth users who belong to no other tenant (for the Auth admin API)');
+select is((select a.new_data -> 'users_without_tenant' from public.audit_log a
+            where a.tenant_id = tests.id('T') and a.new_data ->> 'purged' = 'true'),
+  jsonb_build_array(tests.id('only')),
+  'the purge''s own audit entry names them too, so a purge cut off before deleting them finishes (023)');
 create function pg_temp.rows_of(p_tenant uuid) returns text language plpgsql as $$
 declare r record; n bigint; v text := '';
 begin

@@ -17,6 +17,8 @@
 //   POST /auth/v1/invite                         (service_role) email + data: an invited, unconfirmed
 //                                                user, and a code mailed to them
 //   GET  /auth/v1/user                           the user of the bearer token
+//   DELETE /auth/v1/admin/users/:id              (service_role) deletes the user and ends their
+//                                                sessions: 200 {}, or 404 user_not_found
 //   POST /auth/v1/logout[?scope=global|local|others]  revokes sessions, 204
 //   GET  /auth/v1/.well-known/jwks.json          the public signing key(s)
 //
@@ -497,6 +499,18 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     return userJson(user);
   }
 
+  // DELETE /admin/users/:id (admin): GoTrue's hard delete (internal/api/admin.go, adminUserDelete).
+  async function adminDeleteUser(req, id) {
+    const token = bearerOf(req);
+    const v = token ? verifyJwt(token, { secret: jwtSecret, publicKeys }) : { ok: false };
+    if (!v.ok || v.claims.role !== "service_role") throw new AuthError(403, "not_admin", "User not allowed");
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new AuthError(404, "user_not_found", "User not found");
+    const n = await tx(async (c) => (await c.query("delete from auth.users where id = $1", [id])).rowCount);
+    if (!n) throw new AuthError(404, "user_not_found", "User not found");
+    for (const s of sessions.values()) if (s.userId === id) s.revoked = true;
+    return {};
+  }
+
   async function refreshGrant(body) {
     const rt = typeof body.refresh_token === "string" ? body.refresh_token : "";
     if (!rt) throw new AuthError(400, "validation_failed", "refresh_token required");
@@ -580,6 +594,8 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       if (p === "/auth/v1/recover" && req.method === "POST") return sendJson(res, 200, await recover(json(), redirectTo));
       if (p === "/auth/v1/verify" && req.method === "POST") return sendJson(res, 200, await verify(json()));
       if (p === "/auth/v1/invite" && req.method === "POST") return sendJson(res, 200, await invite(req, json()));
+      const adminUser = p.match(/^\/auth\/v1\/admin\/users\/([^/]+)$/);
+      if (adminUser && req.method === "DELETE") return sendJson(res, 200, await adminDeleteUser(req, adminUser[1]));
       if (p === "/auth/v1/user" && req.method === "GET") {
         const { user } = await currentUser(req);
         return sendJson(res, 200, userJson(user));
@@ -594,7 +610,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
         res.writeHead(204);
         return res.end();
       }
-      throw new AuthError(404, "not_found", "Not Found (this Auth test stand-in implements only signup, token, otp, verify, invite, user, logout, jwks)");
+      throw new AuthError(404, "not_found", "Not Found (this Auth test stand-in implements only signup, token, otp, verify, invite, admin/users delete, user, logout, jwks)");
     } catch (e) {
       if (e instanceof AuthError) return sendAuthError(res, e);
       console.error("auth stand-in:", e);

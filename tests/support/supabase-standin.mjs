@@ -1,7 +1,8 @@
 // TEST STAND-IN for a Supabase project's API gateway: ONE base URL (127.0.0.1, random or given port)
-// that dispatches `/auth/v1/*` to the Auth stand-in (auth-standin.mjs) and `/rest/v1/*` to the REST
-// stand-in (rest-standin.mjs), as Supabase's gateway does, and records every request (method, path,
-// query, headers, body) for assertions. The router's SUPABASE_URL points here.
+// that dispatches `/auth/v1/*` to the Auth stand-in (auth-standin.mjs), `/rest/v1/*` to the REST
+// stand-in (rest-standin.mjs) and `/storage/v1/*` to the Storage stand-in (storage-standin.mjs), as
+// Supabase's gateway does, and records every request (method, path, query, headers, body) for
+// assertions. The router's SUPABASE_URL points here.
 //
 //   const sb = await startSupabaseStandin({ databaseUrl, jwtSecret, alg: "ES256", port: 0 });
 //   sb.url, sb.auth (the Auth stand-in), sb.anonKey, sb.serviceKey, sb.requests, sb.admin (pg.Pool as
@@ -11,6 +12,7 @@ import http from "node:http";
 import pg from "pg";
 import { createAuthStandin } from "./auth-standin.mjs";
 import { createRestStandin } from "./rest-standin.mjs";
+import { createStorageStandin } from "./storage-standin.mjs";
 
 export const DEFAULT_JWT_SECRET = "standin-legacy-jwt-secret-with-at-least-32-characters";
 
@@ -35,6 +37,7 @@ export async function startSupabaseStandin({ databaseUrl, jwtSecret = DEFAULT_JW
 
   const auth = createAuthStandin({ pool: admin, publicUrl: "http://placeholder", jwtSecret, alg });
   const rest = createRestStandin({ pool: authenticator, verify: (t) => auth.verify(t) });
+  const storage = createStorageStandin({ pool: admin, verify: (t) => auth.verify(t) });
   const requests = [];
 
   const server = http.createServer((req, res) => {
@@ -63,7 +66,8 @@ export async function startSupabaseStandin({ databaseUrl, jwtSecret = DEFAULT_JW
         });
       if (url.pathname.startsWith("/auth/v1/") || url.pathname === "/auth/v1") return done(auth.handle(req, res, body));
       if (url.pathname.startsWith("/rest/v1/") || url.pathname === "/rest/v1") return done(rest.handle(req, res, body));
-      const text = JSON.stringify({ message: "no Route matched with those values (Supabase test stand-in serves /auth/v1 and /rest/v1 only)" });
+      if (url.pathname.startsWith("/storage/v1/")) return done(storage.handle(req, res, body));
+      const text = JSON.stringify({ message: "no Route matched with those values (Supabase test stand-in serves /auth/v1, /rest/v1 and /storage/v1 only)" });
       res.writeHead(404, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
       res.end(text);
     });
@@ -85,6 +89,7 @@ export async function startSupabaseStandin({ databaseUrl, jwtSecret = DEFAULT_JW
     url,
     port: server.address().port,
     auth,
+    storage,
     admin,
     requests,
     jwtSecret,
@@ -102,6 +107,7 @@ export async function startSupabaseStandin({ databaseUrl, jwtSecret = DEFAULT_JW
         for (const s of sockets) s.destroy();
       });
       await Promise.allSettled([admin.end(), authenticator.end()]);
+      storage.stop();
     },
   };
 }

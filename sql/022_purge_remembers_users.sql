@@ -1,4 +1,4 @@
--- 023 purge_tenant remembers whom it left without a tenant (issue 15).
+-- 022 purge_tenant remembers whom it left without a tenant (issue 15).
 --
 -- The admin service deletes the Auth users a purge leaves without a tenant after `purge_tenant`
 -- answers. A service cut off between the two would lose that list with the tenant's rows, so the

@@ -3,6 +3,7 @@
 //! shape, and the HS256 provider behind every token check. Nothing here knows of workerd.
 
 pub mod hs256;
+pub mod jwt;
 pub mod pg_error;
 pub mod plan;
 pub mod reserved;

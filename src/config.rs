@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::error::RouterError;
 use crate::tenant::TenantRecord;
 use tenant_shared::jwt::alg::PolicyError;
+use tenant_shared::jwt::key_set;
 
 /// Where configuration values come from: the Worker's `env` in production, a map in tests.
 pub trait VarSource {
@@ -354,7 +355,13 @@ impl Config {
             dedicated_keys,
             algorithms,
             audience,
-            jwks_min_refresh_s: number(src, "JWKS_MIN_REFRESH_S", 60, 0, 86_400)?,
+            jwks_min_refresh_s: number(
+                src,
+                "JWKS_MIN_REFRESH_S",
+                key_set::DEFAULT_MIN_REFRESH_S,
+                0,
+                key_set::MAX_MIN_REFRESH_S,
+            )?,
             allow_service_role: boolean(src, "ALLOW_SERVICE_ROLE")?,
             base_domains,
             reserved_labels,

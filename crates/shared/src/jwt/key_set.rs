@@ -8,6 +8,9 @@ use super::jwk::Jwk;
 use super::JwtAlg;
 
 pub const MAX_AGE_MS: u64 = 10 * 60 * 1000;
+/// `JWKS_MIN_REFRESH_S` when unset, and its largest value.
+pub const DEFAULT_MIN_REFRESH_S: u64 = 60;
+pub const MAX_MIN_REFRESH_S: u64 = 86_400;
 
 #[derive(Debug, Default)]
 pub struct KeySet {

@@ -8,5 +8,7 @@ pub mod claims;
 pub mod header;
 pub mod jwk;
 pub mod key_set;
+#[cfg(feature = "rustcrypto")]
+pub mod rustcrypto;
 
 pub use alg::JwtAlg;

@@ -6,6 +6,8 @@ use serde::Deserialize;
 
 use crate::error::RouterError;
 use crate::tenant::TenantRecord;
+use tenant_shared::jwt::alg::PolicyError;
+use tenant_shared::jwt::key_set;
 
 /// Where configuration values come from: the Worker's `env` in production, a map in tests.
 pub trait VarSource {
@@ -18,30 +20,8 @@ impl VarSource for HashMap<String, String> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JwtAlg {
-    Hs256,
-    Es256,
-    Rs256,
-}
-
-impl JwtAlg {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "HS256" => Some(Self::Hs256),
-            "ES256" => Some(Self::Es256),
-            "RS256" => Some(Self::Rs256),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Hs256 => "HS256",
-            Self::Es256 => "ES256",
-            Self::Rs256 => "RS256",
-        }
-    }
-}
+/// The algorithm policy is shared with the admin service (crates/shared, `jwt::alg`).
+pub use tenant_shared::jwt::JwtAlg;
 
 /// A Supabase project the router forwards to: the shared one or a dedicated placement.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,41 +246,21 @@ impl Config {
         let issuer = non_empty(src, "JWT_ISSUER").unwrap_or_else(|| format!("{url}/auth/v1"));
         let audience = non_empty(src, "JWT_AUDIENCE").unwrap_or_else(|| "authenticated".into());
 
-        let algorithms = match non_empty(src, "JWT_ALGORITHMS") {
-            None => {
-                let mut a = vec![JwtAlg::Es256, JwtAlg::Rs256];
-                if jwt_secret.is_some() {
-                    a.push(JwtAlg::Hs256);
-                }
-                a
-            }
-            Some(v) => {
-                let mut a = Vec::new();
-                for name in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    let alg = JwtAlg::parse(name).ok_or_else(|| {
-                        bad(
-                            "JWT_ALGORITHMS",
-                            format!(
-                                "unsupported algorithm {name:?} (allowed: HS256, ES256, RS256)"
-                            ),
-                        )
-                    })?;
-                    if !a.contains(&alg) {
-                        a.push(alg);
-                    }
-                }
-                if a.is_empty() {
-                    return Err(bad("JWT_ALGORITHMS", "empty"));
-                }
-                a
-            }
-        };
-        if algorithms.contains(&JwtAlg::Hs256) && jwt_secret.is_none() {
-            return Err(bad(
+        let algorithms = tenant_shared::jwt::alg::policy(
+            non_empty(src, "JWT_ALGORITHMS").as_deref(),
+            jwt_secret.is_some(),
+        )
+        .map_err(|e| match e {
+            PolicyError::Unsupported(name) => bad(
+                "JWT_ALGORITHMS",
+                format!("unsupported algorithm {name:?} (allowed: HS256, ES256, RS256)"),
+            ),
+            PolicyError::Empty => bad("JWT_ALGORITHMS", "empty"),
+            PolicyError::Hs256WithoutSecret => bad(
                 "SUPABASE_JWT_SECRET",
                 "HS256 is allowed by JWT_ALGORITHMS but no secret is set",
-            ));
-        }
+            ),
+        })?;
 
         let base_domains =
             list(src, "BASE_DOMAINS").ok_or_else(|| bad("BASE_DOMAINS", "required but not set"))?;
@@ -395,7 +355,13 @@ impl Config {
             dedicated_keys,
             algorithms,
             audience,
-            jwks_min_refresh_s: number(src, "JWKS_MIN_REFRESH_S", 60, 0, 86_400)?,
+            jwks_min_refresh_s: number(
+                src,
+                "JWKS_MIN_REFRESH_S",
+                key_set::DEFAULT_MIN_REFRESH_S,
+                0,
+                key_set::MAX_MIN_REFRESH_S,
+            )?,
             allow_service_role: boolean(src, "ALLOW_SERVICE_ROLE")?,
             base_domains,
             reserved_labels,

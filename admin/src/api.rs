@@ -66,7 +66,7 @@ async fn route(
     if !known {
         return Err(AdminError::NotFound);
     }
-    let actor = authz::authorise(r.authorization, &cfg.jwt_secret, &cfg.issuer(), b.now_s())?;
+    let actor = authz::authorise(b, cfg, r.authorization).await?;
     match (r.method, segs.as_slice()) {
         ("POST", ["admin", "v1", "tenants"]) => create(b, cfg, r, actor).await,
         ("GET", ["admin", "v1", "tenants"]) => list(b, r.query).await,

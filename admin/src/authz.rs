@@ -1,24 +1,31 @@
 //! Who may call the admin API: a Supabase user whose `app_metadata.platform_role` is `"admin"`
 //! (only the service role can write `app_metadata`) signed in with MFA (`aal2`). The token is
-//! checked as the router checks tokens: the shared HS256 provider, the project's issuer, audience
-//! `authenticated`, `exp`/`nbf` against our clock with the router's leeway.
+//! verified as the router verifies tokens, through the same shared code (crates/shared, `jwt`): the
+//! algorithm from `JWT_ALGORITHMS` never from the token, `crit` refused, ES256/RS256 against the
+//! project's JWKS selected by `kid`, HS256 with the legacy secret, `exp` required with the leeway,
+//! the project's issuer and audience `authenticated`.
 
 use serde::Deserialize;
 use serde_json::Value;
+use tenant_shared::jwt::claims::{self, Audience};
+use tenant_shared::jwt::header;
+use tenant_shared::jwt::key_set::KeyLookup;
+use tenant_shared::jwt::{rustcrypto, JwtAlg};
 use uuid::Uuid;
 
+use crate::backend::Backend;
+use crate::config::AdminConfig;
 use crate::error::AdminError;
+use crate::jwks;
 
-const LEEWAY_S: f64 = 30.0;
-const MAX_TOKEN_BYTES: usize = 16 * 1024;
+const AUDIENCE: &str = "authenticated";
 
 #[derive(Debug, Deserialize)]
 struct AdminClaims {
     exp: Option<f64>,
     nbf: Option<f64>,
     iss: Option<String>,
-    #[serde(default)]
-    aud: Value,
+    aud: Option<Audience>,
     sub: Option<String>,
     role: Option<String>,
     aal: Option<String>,
@@ -26,14 +33,16 @@ struct AdminClaims {
     app_metadata: Value,
 }
 
+fn unauth(why: &str) -> AdminError {
+    AdminError::Unauthorized(why.to_string())
+}
+
 /// The verified operator: their user id, recorded as the journal's actor.
-pub fn authorise(
+pub async fn authorise(
+    b: &dyn Backend,
+    cfg: &AdminConfig,
     authorization: Option<&str>,
-    jwt_secret: &str,
-    issuer: &str,
-    now_s: f64,
 ) -> Result<Uuid, AdminError> {
-    let unauth = |d: &str| AdminError::Unauthorized(d.to_string());
     let token = authorization
         .and_then(|h| {
             h.strip_prefix("Bearer ")
@@ -42,29 +51,18 @@ pub fn authorise(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| unauth("no bearer token"))?;
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(unauth("token too large"));
-    }
-    let c: AdminClaims = tenant_shared::hs256::decode(token, jwt_secret.as_bytes())
-        .map_err(|_| unauth("bad signature or claims"))?;
-    let exp = c.exp.ok_or_else(|| unauth("exp claim missing"))?;
-    if now_s > exp + LEEWAY_S {
-        return Err(unauth("token expired"));
-    }
-    if c.nbf.is_some_and(|nbf| now_s + LEEWAY_S < nbf) {
-        return Err(unauth("token not yet valid"));
-    }
-    let aud_ok = match &c.aud {
-        Value::String(a) => a == "authenticated",
-        Value::Array(v) => v.iter().any(|a| a == "authenticated"),
-        _ => false,
-    };
-    if c.role.as_deref() != Some("authenticated") || !aud_ok {
+    let c = verify(b, cfg, token).await?;
+    claims::valid_at(c.exp, c.nbf, b.now_s()).map_err(unauth)?;
+    if c.role.as_deref() != Some("authenticated") {
         // A project API key (anon, service_role) is not an operator.
         return Err(AdminError::Forbidden("not a signed-in user".into()));
     }
-    if c.iss.as_deref() != Some(issuer) {
+    // As the router: a user token for another issuer or audience is not a valid token here.
+    if c.iss.as_deref() != Some(cfg.issuer().as_str()) {
         return Err(unauth("wrong issuer"));
+    }
+    if !c.aud.as_ref().is_some_and(|a| a.contains(AUDIENCE)) {
+        return Err(unauth("wrong audience"));
     }
     let sub = c
         .sub
@@ -80,4 +78,37 @@ pub fn authorise(
         ));
     }
     Ok(sub)
+}
+
+/// The signature checked, then the claims read; nothing of the payload is trusted before.
+async fn verify(
+    b: &dyn Backend,
+    cfg: &AdminConfig,
+    token: &str,
+) -> Result<AdminClaims, AdminError> {
+    let jws = header::parse(token, &cfg.algorithms).map_err(unauth)?;
+    match jws.alg {
+        JwtAlg::Hs256 => {
+            let secret = cfg
+                .jwt_secret
+                .as_deref()
+                .ok_or_else(|| unauth("algorithm not allowed"))?;
+            tenant_shared::hs256::decode(token, secret.as_bytes())
+                .map_err(|_| unauth("bad signature or claims"))
+        }
+        JwtAlg::Es256 | JwtAlg::Rs256 => {
+            let key = match jwks::key(b, cfg, jws.alg, jws.kid.as_deref()).await {
+                KeyLookup::Found(k) => k,
+                KeyLookup::Unknown => return Err(unauth("unknown signing key")),
+                KeyLookup::Unavailable(e) => {
+                    return Err(unauth(&format!("signing keys unavailable: {e}")))
+                }
+            };
+            let signature = jws.signature().map_err(unauth)?;
+            match rustcrypto::verify(jws.alg, &key, jws.signing_input.as_bytes(), &signature) {
+                Ok(true) => jws.claims().map_err(unauth),
+                Ok(false) | Err(_) => Err(unauth("bad signature")),
+            }
+        }
+    }
 }

@@ -1,5 +1,9 @@
 //! The admin Worker's vars and secrets, read once (see admin/wrangler.toml and README, Secrets).
 
+use tenant_shared::jwt::alg::{policy, PolicyError};
+use tenant_shared::jwt::key_set::{DEFAULT_MIN_REFRESH_S, MAX_MIN_REFRESH_S};
+use tenant_shared::jwt::JwtAlg;
+
 use crate::error::AdminError;
 
 #[derive(Debug, Clone)]
@@ -9,7 +13,11 @@ pub struct AdminConfig {
     /// The secret (service role) key: the admin service acts as the service role on REST and Auth.
     pub secret_key: String,
     /// The legacy JWT secret, to verify operators' HS256 access tokens as the router does.
-    pub jwt_secret: String,
+    pub jwt_secret: Option<String>,
+    /// `JWT_ALGORITHMS`, read by the router's (shared) policy.
+    pub algorithms: Vec<JwtAlg>,
+    /// `JWKS_MIN_REFRESH_S`: an unknown `kid` refetches the project's JWKS at most this often.
+    pub jwks_min_refresh_s: u64,
     pub cloudflare_api_url: String,
     pub cloudflare_token: String,
     pub zone_id: String,
@@ -48,10 +56,41 @@ impl AdminConfig {
                 .map(String::from)
                 .to_vec();
         }
+        let jwt_secret = src
+            .var("SUPABASE_JWT_SECRET")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let algorithms = policy(src.var("JWT_ALGORITHMS").as_deref(), jwt_secret.is_some())
+            .map_err(|e| {
+                AdminError::Misconfigured(match e {
+                    PolicyError::Unsupported(n) => {
+                        format!("JWT_ALGORITHMS: unsupported algorithm {n:?} (allowed: HS256, ES256, RS256)")
+                    }
+                    PolicyError::Empty => "JWT_ALGORITHMS is empty".into(),
+                    PolicyError::Hs256WithoutSecret => {
+                        "JWT_ALGORITHMS allows HS256 but SUPABASE_JWT_SECRET is not set".into()
+                    }
+                })
+            })?;
+        let jwks_min_refresh_s = match src.var("JWKS_MIN_REFRESH_S").map(|v| v.trim().to_string()) {
+            None => DEFAULT_MIN_REFRESH_S,
+            Some(v) if v.is_empty() => DEFAULT_MIN_REFRESH_S,
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= MAX_MIN_REFRESH_S)
+                .ok_or_else(|| {
+                    AdminError::Misconfigured(format!(
+                        "JWKS_MIN_REFRESH_S: a number of seconds, 0 to {MAX_MIN_REFRESH_S}"
+                    ))
+                })?,
+        };
         Ok(AdminConfig {
             supabase_url: need("SUPABASE_URL")?.trim_end_matches('/').to_string(),
             secret_key: need("SUPABASE_SECRET_KEY")?,
-            jwt_secret: need("SUPABASE_JWT_SECRET")?,
+            jwt_secret,
+            algorithms,
+            jwks_min_refresh_s,
             cloudflare_api_url: src
                 .var("CLOUDFLARE_API_URL")
                 .filter(|v| !v.trim().is_empty())

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod config;
 pub mod domain_change;
 pub mod error;
+pub mod jwks;
 pub mod lifecycle;
 pub mod request;
 pub mod runner;

@@ -316,14 +316,9 @@ fn operator(over: Value) -> Value {
 
 #[test]
 fn only_an_mfa_platform_admin_passes() {
+    let f = Fake::new(&STEPS);
     let check = |t: &str| {
-        authz::authorise(
-            Some(&format!("Bearer {t}")),
-            SECRET,
-            ISSUER,
-            1_800_000_000.0,
-        )
-        .map_err(|e| e.status())
+        block_on(authz::authorise(&f, &cfg(), Some(&format!("Bearer {t}")))).map_err(|e| e.status())
     };
     assert!(check(&token(operator(json!({})), SECRET)).is_ok());
     for (what, claims, secret, status) in [
@@ -368,7 +363,7 @@ fn only_an_mfa_platform_admin_passes() {
         assert_eq!(check(&token(claims, secret)).err(), Some(status), "{what}");
     }
     assert_eq!(
-        authz::authorise(None, SECRET, ISSUER, 0.0)
+        block_on(authz::authorise(&f, &cfg(), None))
             .err()
             .map(|e| e.status()),
         Some(401)

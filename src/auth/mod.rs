@@ -13,8 +13,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -26,18 +24,9 @@ use crypto::SignatureVerifier;
 use jwks::{JwksCache, KeyLookup};
 use token_cache::TokenCache;
 
-/// `exp`/`nbf` tolerance for clock skew between Supabase Auth and the edge.
-pub const LEEWAY_S: f64 = 30.0;
-/// Real Supabase access tokens are 1–2 KB; anything far larger is not worth parsing.
-pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+pub use tenant_shared::jwt::claims::{Audience, LEEWAY_S};
+pub use tenant_shared::jwt::header::MAX_TOKEN_BYTES;
 const TOKEN_CACHE_ENTRIES: usize = 4096;
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum Audience {
-    One(String),
-    Many(Vec<String>),
-}
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Claims {
@@ -60,24 +49,11 @@ pub struct Claims {
 
 impl Claims {
     pub fn valid_at(&self, now_s: f64) -> Result<(), RouterError> {
-        let exp = self
-            .exp
-            .ok_or_else(|| RouterError::InvalidToken("exp claim missing".into()))?;
-        if now_s > exp + LEEWAY_S {
-            return Err(RouterError::InvalidToken("token expired".into()));
-        }
-        if self.nbf.is_some_and(|nbf| now_s + LEEWAY_S < nbf) {
-            return Err(RouterError::InvalidToken("token not yet valid".into()));
-        }
-        Ok(())
+        tenant_shared::jwt::claims::valid_at(self.exp, self.nbf, now_s).map_err(invalid)
     }
 
     fn has_audience(&self, want: &str) -> bool {
-        match &self.aud {
-            Some(Audience::One(a)) => a == want,
-            Some(Audience::Many(v)) => v.iter().any(|a| a == want),
-            None => false,
-        }
+        self.aud.as_ref().is_some_and(|a| a.contains(want))
     }
 }
 
@@ -208,27 +184,8 @@ impl Authenticator {
 
     /// Full verification of a JWT against `project`, without the verified-token cache.
     pub async fn verify(&self, token: &str, project: &Project) -> Result<Claims, RouterError> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return Err(invalid("token too large"));
-        }
-        let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(invalid("malformed token"));
-        };
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|_| invalid("malformed token header"))?;
-        refuse_critical_extensions(h)?;
-        let alg = match header.alg {
-            jsonwebtoken::Algorithm::HS256 => JwtAlg::Hs256,
-            jsonwebtoken::Algorithm::ES256 => JwtAlg::Es256,
-            jsonwebtoken::Algorithm::RS256 => JwtAlg::Rs256,
-            _ => return Err(invalid("algorithm not allowed")),
-        };
-        if !self.algorithms.contains(&alg) {
-            return Err(invalid("algorithm not allowed"));
-        }
+        let jws = tenant_shared::jwt::header::parse(token, &self.algorithms).map_err(invalid)?;
+        let alg = jws.alg;
         let claims: Claims = match alg {
             JwtAlg::Hs256 => {
                 let secret = project
@@ -239,7 +196,7 @@ impl Authenticator {
                     .map_err(|_| invalid("bad signature or claims"))?
             }
             JwtAlg::Es256 | JwtAlg::Rs256 => {
-                let key = match self.jwks_for(project).key(alg, header.kid.as_deref()).await {
+                let key = match self.jwks_for(project).key(alg, jws.kid.as_deref()).await {
                     KeyLookup::Found(k) => k,
                     KeyLookup::Unknown => return Err(invalid("unknown signing key")),
                     KeyLookup::Unavailable(e) => {
@@ -248,18 +205,16 @@ impl Authenticator {
                         )))
                     }
                 };
-                let signature = B64.decode(s).map_err(|_| invalid("malformed signature"))?;
-                let message = &token[..h.len() + 1 + p.len()];
+                let signature = jws.signature().map_err(invalid)?;
                 match self
                     .verifier
-                    .verify(alg, &key, message.as_bytes(), &signature)
+                    .verify(alg, &key, jws.signing_input.as_bytes(), &signature)
                     .await
                 {
                     Ok(true) => {}
                     Ok(false) | Err(_) => return Err(invalid("bad signature")),
                 }
-                let payload = B64.decode(p).map_err(|_| invalid("malformed payload"))?;
-                serde_json::from_slice(&payload).map_err(|_| invalid("malformed claims"))?
+                jws.claims().map_err(invalid)?
             }
         };
         self.check_claims(&claims, project)?;
@@ -308,22 +263,6 @@ impl Authenticator {
     pub(crate) fn jwks_cache(&self, project: &Project) -> Rc<JwksCache> {
         self.jwks_for(project)
     }
-}
-
-/// RFC 7515 §4.1.11: a recipient must reject a JWS whose `crit` names extensions it does not
-/// understand. The router understands none, so any `crit` is refused (`null` and `[]` included),
-/// for every algorithm. jsonwebtoken parses `crit` and ignores it, hence this check of our own on
-/// the raw header (as a `Value`, whose code the router has anyway).
-fn refuse_critical_extensions(header_b64: &str) -> Result<(), RouterError> {
-    let raw = B64
-        .decode(header_b64)
-        .map_err(|_| invalid("malformed token header"))?;
-    let header: serde_json::Value =
-        serde_json::from_slice(&raw).map_err(|_| invalid("malformed token header"))?;
-    if header.get("crit").is_some() {
-        return Err(invalid("critical header extensions are not supported"));
-    }
-    Ok(())
 }
 
 fn kind_of(c: &Claims) -> Option<TokenKind> {

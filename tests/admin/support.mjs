@@ -30,7 +30,8 @@ async function forward(request) {
 
 export async function startAdminStack() {
   if (!adminBuilt()) throw new Error("the admin Worker is not built: run `bash scripts/build-admin.sh` first");
-  const stack = await startStack({ seed: true, alg: "HS256" });
+  // Operators' tokens are the stand-in's ES256 ones, verified against its JWKS as the router does.
+  const stack = await startStack({ seed: true });
   const cf = await startCloudflareStandin();
   const supabaseHost = new URL(stack.supabase.url).host;
   // A router whose origin, for certificate validation paths, is Cloudflare's edge (the stand-in).
@@ -53,6 +54,8 @@ export async function startAdminStack() {
       SUPABASE_URL: stack.supabase.url,
       SUPABASE_SECRET_KEY: stack.supabase.serviceKey,
       SUPABASE_JWT_SECRET: DEFAULT_JWT_SECRET,
+      // The asymmetric algorithms only, though the legacy secret is set: an HS256 token is refused.
+      JWT_ALGORITHMS: "ES256,RS256",
       CLOUDFLARE_API_URL: cf.url,
       CLOUDFLARE_API_TOKEN: cf.token,
       CLOUDFLARE_ZONE_ID: cf.zoneId,

@@ -54,12 +54,14 @@ function b64url(buf) {
   return Buffer.from(buf).toString("base64url");
 }
 
-export function signJwt(claims, { alg, key, kid }) {
-  const header = { alg, typ: "JWT", ...(kid ? { kid } : {}) };
+/** `extra`: more header fields (e.g. `crit`), for tests of what a verifier must refuse. */
+export function signJwt(claims, { alg, key, kid, extra = {} }) {
+  const header = { alg, typ: "JWT", ...(kid ? { kid } : {}), ...extra };
   const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
   let sig;
   if (alg === "HS256") sig = crypto.createHmac("sha256", key).update(input).digest();
   else if (alg === "ES256") sig = crypto.sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
+  else if (alg === "RS256") sig = crypto.sign("sha256", Buffer.from(input), key);
   else throw new Error(`unsupported alg ${alg}`);
   return `${input}.${b64url(sig)}`;
 }
@@ -632,6 +634,10 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     /** Verify any token of this project (user token or HS256 API key), like PostgREST would. */
     verify(token) {
       return verifyJwt(token, { secret: jwtSecret, publicKeys });
+    },
+    /** Any claims signed with the project's own ES256 key and kid (tests of claim checks). */
+    signAsProject(claims, extra = {}) {
+      return signJwt(claims, { alg: "ES256", key: keys.privateKey, kid: AUTH_KID, extra });
     },
     /** A fresh session for an existing user id, optionally without the hook (no tenant_ids). */
     async sessionFor(userId, { hook = state.hookEnabled, aal = "aal1" } = {}) {

@@ -1,8 +1,10 @@
 //! What the router and the admin service both speak, written once: the routing record the
 //! directory serves, the platform's reserved labels and slug rules, the plans, the PostgREST error
-//! shape, and the HS256 provider behind every token check. Nothing here knows of workerd.
+//! shape, the HS256 provider and the runtime-independent half of every token check (`jwt`).
+//! Nothing here knows of workerd.
 
 pub mod hs256;
+pub mod jwt;
 pub mod pg_error;
 pub mod plan;
 pub mod reserved;

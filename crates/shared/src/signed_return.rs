@@ -23,6 +23,8 @@ use uuid::Uuid;
 
 /// The path of the return endpoint on `AUTH_RETURN_HOST`.
 pub const RETURN_PATH: &str = "/__router/auth/return";
+/// The confirm route on every tenant host, where email links land (`?token_hash=…&type=…&next=…`).
+pub const CONFIRM_PATH: &str = "/__router/auth/confirm";
 /// The query key that carries the token.
 pub const TOKEN_PARAM: &str = "rt";
 const VERSION: &str = "v1";

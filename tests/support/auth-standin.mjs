@@ -41,7 +41,7 @@
 //   auth.hookEnabled = false               // mint tokens WITHOUT running the hook (no tenant_ids)
 //   await auth.mintFor(userId, { hook })   // a token for a user, for tests
 //   auth.mailbox(email)                    // the codes mailed to that address, newest last
-//   auth.sendEmailHook = { uri, secrets }  // mail through a Send Email hook instead (GoTrue's call:
+//   auth.sendEmailHook = { uri, secrets, timeoutMs?, attempts?, backoffMs? }  // mail through a Send Email hook instead (GoTrue's call:
 //                                          // standard-webhooks signed, retried with a new webhook-id)
 //   auth.hookCalls                         // every hook attempt: { id, status, body | error }
 
@@ -418,9 +418,9 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
   // GoTrue's HTTP hook call (internal/hooks/v0hooks, internal/api/hooks.go): the payload
   // {user, email_data}, signed with standard webhooks by every configured secret, a fresh
   // `webhook-id` per attempt, up to three attempts when the hook times out or answers 429/503;
-  // any other non-2xx fails the request.
+  // any other non-2xx fails the request. Attempts are `backoffMs` apart (GoTrue: 2 s).
   async function callSendEmailHook(email, emailData) {
-    const { uri, secrets, timeoutMs = 5000, attempts = 3 } = state.sendEmailHook;
+    const { uri, secrets, timeoutMs = 5000, attempts = 3, backoffMs = 2000 } = state.sendEmailHook;
     const r = await pool.query("select * from auth.users where lower(email) = $1", [email]);
     const user = r.rows[0] ? userJson(r.rows[0]) : { email };
     const body = JSON.stringify({ user, email_data: { site_url: state.siteUrl, token_new: "", token_hash_new: "", ...emailData } });
@@ -428,6 +428,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       .map((x) => Buffer.from(x.replace(/^v1,whsec_/, ""), "base64"));
     let last = "no attempt";
     for (let i = 0; i < attempts; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, backoffMs));
       const id = `msg_${crypto.randomUUID()}`;
       const ts = Math.floor(Date.now() / 1000);
       const signature = keys.map((k) => `v1,${crypto.createHmac("sha256", k).update(`${id}.${ts}.${body}`).digest("base64")}`).join(" ");

@@ -5,7 +5,8 @@
 //   POST /emails   Authorization: Bearer <key>   Idempotency-Key: <key>
 //                  {from, to: [address], subject, html, text}  ->  200 {id}
 //   A second request with the same Idempotency-Key and the same body answers the first id and
-//   records nothing (Resend's idempotency); the same key with another body is 409.
+//   records nothing (Resend's idempotency); the same key with another body, or while the first
+//   request with it is still in progress, is 409 (Resend's `concurrent_idempotent_requests`).
 //   A wrong or missing key is 401; an unreadable body 422.
 //
 //   const outbox = await startEmailStandin();
@@ -13,6 +14,7 @@
 //   outbox.messages(to?)   // recorded messages, oldest first: {id, from, to, subject, html, text, idempotencyKey}
 //   outbox.requests        // how many POSTs arrived (retries included)
 //   outbox.failNext(n, status)  // answer the next n sends with `status` (a provider outage)
+//   outbox.delayNext(ms)        // the next send takes `ms` before it is recorded (a slow provider)
 //   await outbox.stop()
 
 import http from "node:http";
@@ -23,10 +25,11 @@ export async function startEmailStandin({ key = `re_test_${crypto.randomBytes(8)
   const byKey = new Map();
   let failing = { n: 0, status: 503 };
   let requests = 0;
+  let delay = 0;
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", async () => {
       const answer = (status, body) => {
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(body));
@@ -51,7 +54,14 @@ export async function startEmailStandin({ key = `re_test_${crypto.randomBytes(8)
       const idem = req.headers["idempotency-key"];
       if (idem && byKey.has(idem)) {
         const first = byKey.get(idem);
+        if (first.pending) return answer(409, { name: "concurrent_idempotent_requests", message: "a request with this key is in progress" });
         return first.raw === raw ? answer(200, { id: first.id }) : answer(409, { message: "idempotency key reused with another body" });
+      }
+      if (idem) byKey.set(idem, { pending: true });
+      if (delay > 0) {
+        const ms = delay;
+        delay = 0;
+        await new Promise((r) => setTimeout(r, ms));
       }
       const id = crypto.randomUUID();
       for (const to of m.to) sent.push({ id, from: m.from, to, subject: m.subject, html: m.html, text: m.text, idempotencyKey: idem ?? null });
@@ -69,6 +79,9 @@ export async function startEmailStandin({ key = `re_test_${crypto.randomBytes(8)
     },
     messages(to) {
       return sent.filter((m) => to === undefined || m.to === String(to).toLowerCase()).map((m) => ({ ...m }));
+    },
+    delayNext(ms) {
+      delay = ms;
     },
     failNext(n, status = 503) {
       failing = { n, status };

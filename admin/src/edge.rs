@@ -132,7 +132,7 @@ pub async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<R
     // Supabase Auth's Send Email hook: signed by standard webhooks, not an operator's token.
     if method == "POST" && url.path() == crate::email_hook::PATH {
         let h = |n: &str| req.headers().get(n).ok().flatten();
-        let hook = crate::hook_config::HookConfig::load(&EnvVars(&env));
+        let hook = crate::hook_config::HookConfig::load(&EnvVars(&env), &cfg);
         let mailer = hook.as_ref().ok().map(|c| crate::edge_mailer::FetchMailer {
             url: c.email_api_url.clone(),
             key: c.email_api_key.clone(),

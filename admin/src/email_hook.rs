@@ -184,9 +184,9 @@ async fn destination(
     cfg: &HookConfig,
     redirect_to: &str,
 ) -> Result<Destination, HookError> {
-    let token = signed_return::token_of_return_url(redirect_to, &cfg.return_host)
+    let token = signed_return::token_of_return_url(redirect_to, &cfg.auth_return.host)
         .ok_or(HookError::NoTenant("redirect_to is not a signed return"))?;
-    let signed = signed_return::verify(token, &cfg.return_keys, b.now_s() as u64)
+    let signed = signed_return::verify(token, &cfg.auth_return.keys, b.now_s() as u64)
         .map_err(|e| HookError::NoTenant(e.as_str()))?;
     let target = url::Url::parse(&signed.target)
         .map_err(|_| HookError::NoTenant("the signed target is not a URL"))?;

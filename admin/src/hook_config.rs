@@ -1,28 +1,24 @@
 //! The Send Email hook's vars and secrets, read only when the hook is called, so the admin API
 //! works where no email is configured (README, Secrets):
 //! `SEND_EMAIL_HOOK_SECRETS` (`v1,whsec_…[|v1,whsec_…]`, the `secrets` of
-//! `[auth.hook.send_email]`), `AUTH_RETURN_HOST` and `AUTH_RETURN_KEYS` (the router's, to read its
-//! signed returns), `EMAIL_API_URL`, `EMAIL_API_KEY`, `EMAIL_FROM`.
+//! `[auth.hook.send_email]`), `EMAIL_API_URL`, `EMAIL_API_KEY`, `EMAIL_FROM`; and the router's
+//! `AUTH_RETURN_HOST` / `AUTH_RETURN_KEYS`, which `AdminConfig` reads.
 
-use tenant_shared::signed_return::{parse_keys, ReturnKey};
-
-use crate::config::VarSource;
+use crate::config::{AdminConfig, AuthReturnKeys, VarSource};
 use crate::hook_error::HookError;
 use crate::webhook::{parse_secrets, WebhookSecret};
 
 #[derive(Debug, Clone)]
 pub struct HookConfig {
     pub secrets: Vec<WebhookSecret>,
-    /// `host[:port]`, as the router signs return URLs on it.
-    pub return_host: String,
-    pub return_keys: Vec<ReturnKey>,
+    pub auth_return: AuthReturnKeys,
     pub email_api_url: String,
     pub email_api_key: String,
     pub email_from: String,
 }
 
 impl HookConfig {
-    pub fn load(src: &dyn VarSource) -> Result<Self, HookError> {
+    pub fn load(src: &dyn VarSource, admin: &AdminConfig) -> Result<Self, HookError> {
         let need = |n: &str| {
             src.var(n)
                 .map(|v| v.trim().to_string())
@@ -33,9 +29,9 @@ impl HookConfig {
         Ok(HookConfig {
             secrets: parse_secrets(&need("SEND_EMAIL_HOOK_SECRETS")?)
                 .map_err(|e| bad("SEND_EMAIL_HOOK_SECRETS", e))?,
-            return_host: need("AUTH_RETURN_HOST")?,
-            return_keys: parse_keys(&need("AUTH_RETURN_KEYS")?)
-                .map_err(|e| bad("AUTH_RETURN_KEYS", e))?,
+            auth_return: admin.auth_return.clone().ok_or_else(|| {
+                HookError::Misconfigured("AUTH_RETURN_HOST and AUTH_RETURN_KEYS are not set".into())
+            })?,
             email_api_url: need("EMAIL_API_URL")?,
             email_api_key: need("EMAIL_API_KEY")?,
             email_from: need("EMAIL_FROM")?,

@@ -122,7 +122,7 @@ fn payload(action: &str, redirect_to: &str, metadata: Value) -> Vec<u8> {
 
 fn call(outbox: &Outbox, id: &str, ts: i64, sig: Option<String>, body: &[u8]) -> (u16, Value) {
     let admin = AdminConfig::load(&Vars).unwrap();
-    let hook = HookConfig::load(&Vars);
+    let hook = HookConfig::load(&Vars, &admin);
     let ts = ts.to_string();
     let secret = &parse_secrets(SECRET).unwrap()[0];
     let sig = sig.unwrap_or_else(|| sign(secret, id, ts.parse().unwrap(), body));
@@ -299,9 +299,36 @@ fn malformed_payloads_and_missing_config_are_4xx_or_a_rendered_500_never_a_panic
         &Directory,
         &o,
         &admin,
-        HookConfig::load(&NoHook),
+        HookConfig::load(&NoHook, &admin),
         &r,
     ));
     assert_eq!((status, b["error"]["http_code"].clone()), (500, json!(500)));
     assert!(o.0.borrow().is_empty());
+}
+
+#[test]
+fn the_admins_own_invitation_redirect_is_signed_and_mailed_branded_on_the_slug_host() {
+    let o = Outbox::default();
+    let admin = AdminConfig::load(&Vars).unwrap();
+    let redirect = admin.invite_redirect(Uuid::parse_str(ACME).unwrap(), "acme", NOW as u64);
+    assert!(
+        redirect.starts_with("https://auth.app.test/__router/auth/return?rt=v1.k1."),
+        "{redirect}"
+    );
+    let (status, b) = call(
+        &o,
+        "msg_1",
+        NOW,
+        None,
+        &payload("invite", &redirect, json!({})),
+    );
+    assert_eq!(status, 200, "{b}");
+    let sent = o.0.borrow();
+    assert!(
+        sent[0].0.text.contains(
+            "https://acme.app.test/__router/auth/confirm?token_hash=pkce_abc&type=invite&next=%2F"
+        ),
+        "{}",
+        sent[0].0.text
+    );
 }

@@ -8,19 +8,16 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { startStack, SEED } from "../support/stack.mjs";
-import { startRouter } from "../support/router.mjs";
-import { startEmailStandin, linkOf } from "../support/email-standin.mjs";
+import { linkOf } from "../support/email-standin.mjs";
+import { startSendEmailHook } from "../support/send-email-hook.mjs";
 import { signReturn, returnUrl } from "../support/signed-return.mjs";
 import { tenantClient, hostMappedFetch, uniqueEmail } from "../e2e/helpers.mjs";
 import { adminBuildDir, adminBuilt } from "./support.mjs";
-import { DEFAULT_JWT_SECRET } from "../support/supabase-standin.mjs";
 
 const RETURN_HOST = "auth.localhost";
 const RETURN_KEY = { kid: "hook", secret: "hook-return-secret-of-at-least-32-bytes" };
-const HOOK_SECRET = `v1,whsec_${crypto.randomBytes(32).toString("base64")}`;
-const HOOK_PATH = "/admin/v1/hooks/send-email";
 
-let stack, admin, outbox, hookUrl;
+let stack, hook, outbox, hookUrl, HOOK_SECRET;
 before(async () => {
   if (!adminBuilt()) throw new Error("the admin Worker is not built: run `bash scripts/build-admin.sh` first");
   const keys = `${RETURN_KEY.kid}:${RETURN_KEY.secret}`;
@@ -29,36 +26,11 @@ before(async () => {
   stack.supabase.auth.confirmSignups = true;
   // The custom domain's tenant takes sign-ups here, so the journey starts with one.
   await stack.pg.query("update public.tenants set signup = 'open' where id = $1", [SEED.globex.id]);
-  outbox = await startEmailStandin();
-  admin = await startRouter(
-    {
-      SUPABASE_URL: stack.supabase.url,
-      SUPABASE_SECRET_KEY: stack.supabase.serviceKey,
-      SUPABASE_JWT_SECRET: DEFAULT_JWT_SECRET,
-      CLOUDFLARE_API_TOKEN: "unused",
-      CLOUDFLARE_ZONE_ID: "unused",
-      BASE_DOMAINS: "localhost",
-      SEND_EMAIL_HOOK_SECRETS: `v1,whsec_${crypto.randomBytes(32).toString("base64")}|${HOOK_SECRET}`,
-      AUTH_RETURN_HOST: RETURN_HOST,
-      AUTH_RETURN_KEYS: keys,
-      EMAIL_API_URL: outbox.url,
-      EMAIL_API_KEY: outbox.key,
-      EMAIL_FROM: "auth@platform.test",
-    },
-    {
-      buildDir: adminBuildDir,
-      name: "tenant-admin",
-      outboundService: async (request) => {
-        const body = ["GET", "HEAD"].includes(request.method) ? undefined : await request.arrayBuffer();
-        return fetch(request.url, { method: request.method, headers: request.headers, body, redirect: "manual" });
-      },
-    },
-  );
-  hookUrl = `${admin.url}${HOOK_PATH}`;
-  stack.supabase.auth.sendEmailHook = { uri: hookUrl, secrets: HOOK_SECRET };
+  hook = await startSendEmailHook(stack, { returnHost: RETURN_HOST, returnKeys: keys, adminBuildDir });
+  ({ outbox, url: hookUrl, secret: HOOK_SECRET } = hook);
 });
 after(async () => {
-  await Promise.allSettled([admin?.dispose(), outbox?.stop()]);
+  await hook?.stop();
   await stack?.stop();
 });
 

@@ -1,5 +1,6 @@
 //! The Send Email hook natively, over a directory of two tenants and a recording mailer: the
 //! attacks on the hook each end in a 4xx and no email.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::cell::RefCell;
 

@@ -87,11 +87,6 @@ pub struct AuthReturn {
     pub ttl_s: u64,
 }
 
-/// Most keys accepted at once: one rotation in progress.
-const MAX_RETURN_KEYS: usize = 2;
-/// Shortest secret accepted: an HMAC-SHA256 key should carry 256 bits.
-const MIN_RETURN_SECRET_BYTES: usize = 32;
-
 fn auth_return(src: &dyn VarSource) -> Result<Option<AuthReturn>, RouterError> {
     let host = non_empty(src, "AUTH_RETURN_HOST");
     let keys = non_empty(src, "AUTH_RETURN_KEYS");
@@ -110,36 +105,7 @@ fn auth_return(src: &dyn VarSource) -> Result<Option<AuthReturn>, RouterError> {
             "a lowercase host[:port], nothing else",
         ));
     }
-    let mut parsed: Vec<crate::signed_return::ReturnKey> = Vec::new();
-    for entry in keys.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (kid, secret) = entry
-            .split_once(':')
-            .ok_or_else(|| bad("AUTH_RETURN_KEYS", "expected kid:secret[,kid:secret]"))?;
-        if kid.is_empty()
-            || kid.len() > 32
-            || !kid
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return Err(bad("AUTH_RETURN_KEYS", "a kid is 1-32 of [A-Za-z0-9_-]"));
-        }
-        if secret.len() < MIN_RETURN_SECRET_BYTES {
-            return Err(bad(
-                "AUTH_RETURN_KEYS",
-                format!("the secret of {kid:?} is shorter than {MIN_RETURN_SECRET_BYTES} bytes"),
-            ));
-        }
-        if parsed.iter().any(|k| k.kid == kid) {
-            return Err(bad("AUTH_RETURN_KEYS", format!("kid {kid:?} twice")));
-        }
-        parsed.push(crate::signed_return::ReturnKey {
-            kid: kid.to_string(),
-            secret: secret.as_bytes().to_vec(),
-        });
-    }
-    if parsed.is_empty() || parsed.len() > MAX_RETURN_KEYS {
-        return Err(bad("AUTH_RETURN_KEYS", "one or two kid:secret entries"));
-    }
+    let parsed = crate::signed_return::parse_keys(&keys).map_err(|e| bad("AUTH_RETURN_KEYS", e))?;
     Ok(Some(AuthReturn {
         host,
         host_name,

@@ -24,7 +24,22 @@ pub struct AdminConfig {
     /// The first base domain: a tenant's slug host is `<slug>.<base>` (invite redirects go there).
     pub base_domain: String,
     pub reserved_labels: Vec<String>,
+    /// The router's signed return (`AUTH_RETURN_HOST`, `AUTH_RETURN_KEYS`), when configured: the
+    /// admin signs its invitations' redirects with it and the Send Email hook reads emails' tenant
+    /// from it.
+    pub auth_return: Option<AuthReturnKeys>,
 }
+
+#[derive(Debug, Clone)]
+pub struct AuthReturnKeys {
+    /// `host[:port]`, as the router writes return URLs.
+    pub host: String,
+    /// The first signs; every one verifies.
+    pub keys: Vec<tenant_shared::signed_return::ReturnKey>,
+}
+
+/// How long an invitation's signed redirect lives: Auth's longest email-link lifetime.
+pub const INVITE_RETURN_TTL_S: u64 = 86_400;
 
 pub trait VarSource {
     fn var(&self, name: &str) -> Option<String>;
@@ -85,6 +100,16 @@ impl AdminConfig {
                     ))
                 })?,
         };
+        let auth_return = match (src.var("AUTH_RETURN_HOST"), src.var("AUTH_RETURN_KEYS")) {
+            (Some(h), Some(k)) if !h.trim().is_empty() && !k.trim().is_empty() => {
+                Some(AuthReturnKeys {
+                    host: h.trim().to_ascii_lowercase(),
+                    keys: tenant_shared::signed_return::parse_keys(&k)
+                        .map_err(|e| AdminError::Misconfigured(format!("AUTH_RETURN_KEYS: {e}")))?,
+                })
+            }
+            _ => None,
+        };
         Ok(AdminConfig {
             supabase_url: need("SUPABASE_URL")?.trim_end_matches('/').to_string(),
             secret_key: need("SUPABASE_SECRET_KEY")?,
@@ -101,6 +126,7 @@ impl AdminConfig {
             zone_id: need("CLOUDFLARE_ZONE_ID")?,
             base_domain,
             reserved_labels,
+            auth_return,
         })
     }
 
@@ -110,5 +136,20 @@ impl AdminConfig {
 
     pub fn slug_host(&self, slug: &str) -> String {
         format!("{slug}.{}", self.base_domain)
+    }
+
+    /// Where an invitation to `tenant` sends its user: the slug host, as a signed return when the
+    /// router signs returns (Auth's allow list then holds only the return host, and the Send Email
+    /// hook learns the tenant from it).
+    pub fn invite_redirect(&self, tenant: uuid::Uuid, slug: &str, now_s: u64) -> String {
+        let target = format!("https://{}/", self.slug_host(slug));
+        match &self.auth_return {
+            Some(r) => {
+                use tenant_shared::signed_return::{return_url, sign};
+                let token = sign(&r.keys[0], tenant, &target, now_s + INVITE_RETURN_TTL_S);
+                return_url("https", &r.host, &token)
+            }
+            None => target,
+        }
     }
 }

@@ -129,6 +129,34 @@ pub async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<R
         req.bytes().await.unwrap_or_default()
     };
     let backend = FetchBackend { cfg: cfg.clone() };
+    // Supabase Auth's Send Email hook: signed by standard webhooks, not an operator's token.
+    if method == "POST" && url.path() == crate::email_hook::PATH {
+        let h = |n: &str| req.headers().get(n).ok().flatten();
+        let hook = crate::hook_config::HookConfig::load(&EnvVars(&env), &cfg);
+        let mailer = hook.as_ref().ok().map(|c| crate::edge_mailer::FetchMailer {
+            url: c.email_api_url.clone(),
+            key: c.email_api_key.clone(),
+        });
+        let (id, ts, sig) = (
+            h("webhook-id"),
+            h("webhook-timestamp"),
+            h("webhook-signature"),
+        );
+        let r = crate::email_hook::HookRequest {
+            webhook_id: id.as_deref(),
+            webhook_timestamp: ts.as_deref(),
+            webhook_signature: sig.as_deref(),
+            body: &body,
+        };
+        let none = crate::edge_mailer::FetchMailer {
+            url: String::new(),
+            key: String::new(),
+        };
+        let (status, out) =
+            crate::email_hook::handle(&backend, mailer.as_ref().unwrap_or(&none), &cfg, hook, &r)
+                .await;
+        return json_response(status, &out);
+    }
     let answer = api::handle(
         &backend,
         &cfg,

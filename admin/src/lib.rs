@@ -8,12 +8,20 @@ pub mod authz;
 pub mod backend;
 pub mod config;
 pub mod domain_change;
+pub mod email_hook;
+pub mod email_templates;
 pub mod error;
+pub mod hook_config;
+pub mod hook_error;
 pub mod jwks;
 pub mod lifecycle;
+pub mod mailer;
 pub mod request;
 pub mod runner;
 pub mod steps;
+pub mod webhook;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
+#[cfg(target_arch = "wasm32")]
+mod edge_mailer;

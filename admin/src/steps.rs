@@ -70,7 +70,7 @@ pub async fn run(
             Ok(json!({"cloudflare_id": id}))
         }
         INVITE_ADMIN => {
-            let redirect = format!("https://{}/", cfg.slug_host(&req.slug));
+            let redirect = cfg.invite_redirect(tenant, &req.slug, b.now_s() as u64);
             let r = b
                 .send(
                     Service::Auth,

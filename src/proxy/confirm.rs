@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::error::RouterError;
 
-pub const CONFIRM_PATH: &str = "/__router/auth/confirm";
+pub use tenant_shared::signed_return::CONFIRM_PATH;
 
 /// The email OTP types GoTrue's `/verify` takes with a token hash.
 const TYPES: [&str; 6] = [

@@ -43,6 +43,9 @@
 //   auth.hookEnabled = false               // mint tokens WITHOUT running the hook (no tenant_ids)
 //   await auth.mintFor(userId, { hook })   // a token for a user, for tests
 //   auth.mailbox(email)                    // the codes mailed to that address, newest last
+//   auth.sendEmailHook = { uri, secrets, timeoutMs?, attempts?, backoffMs? }  // mail through a Send Email hook instead (GoTrue's call:
+//                                          // standard-webhooks signed, retried with a new webhook-id)
+//   auth.hookCalls                         // every hook attempt: { id, status, body | error }
 
 import crypto from "node:crypto";
 
@@ -221,6 +224,9 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     /** GoTrue's SITE_URL and URI_ALLOW_LIST (globs): where emailed links may send the user. */
     siteUrl: "http://127.0.0.1:3000",
     allowList: [],
+    /** GoTrue's [auth.hook.send_email]: { uri, secrets ("v1,whsec_…|…"), timeoutMs?, attempts? } or null (the mailbox). */
+    sendEmailHook: null,
+    hookCalls: [],
     /** GoTrue's MAILER_AUTOCONFIRM off: a sign-up gets a confirmation mail and no session. */
     confirmSignups: false,
     get issuer() {
@@ -345,7 +351,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       return ins.rows[0];
     });
     if (state.confirmSignups) {
-      sendCode(email, "signup", redirectTarget(redirectTo));
+      await sendCode(email, "signup", redirectTarget(redirectTo));
       return userJson(user);
     }
     return mintSession(user);
@@ -391,16 +397,63 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
   }
 
   // The link GoTrue's default templates render, as `{{ .RedirectTo }}&token_hash={{ .TokenHash }}&type=…`
-  // (the router's documented template; docs/auth-domains.md).
-  function sendCode(email, type, redirectTo = state.siteUrl) {
+  // (the router's documented template; docs/auth-domains.md). With a Send Email hook configured
+  // (`auth.sendEmailHook`), the code is issued the same way but mailed by the hook, not the mailbox.
+  async function sendCode(email, type, redirectTo = state.siteUrl) {
     const token = String(crypto.randomInt(0, 1_000_000)).padStart(6, "0");
     // crypto.GenerateTokenHash in supabase/auth: hex(sha224(email + otp)).
     const tokenHash = crypto.createHash("sha224").update(email + token).digest("hex");
     const sep = redirectTo.includes("?") ? "&" : "?";
     const link = `${redirectTo}${sep}token_hash=${tokenHash}&type=${type}`;
+    const entry = { type, token, tokenHash, redirectTo, link, at: Date.now(), viaHook: Boolean(state.sendEmailHook) };
     if (!mail.has(email)) mail.set(email, []);
-    mail.get(email).push({ type, token, tokenHash, redirectTo, link, at: Date.now() });
+    mail.get(email).push(entry);
+    if (state.sendEmailHook) {
+      try {
+        await callSendEmailHook(email, { token, token_hash: tokenHash, redirect_to: redirectTo, email_action_type: type });
+      } catch (e) {
+        entry.used = true; // never mailed: not usable either
+        throw e;
+      }
+    }
     return token;
+  }
+
+  // GoTrue's HTTP hook call (internal/hooks/v0hooks, internal/api/hooks.go): the payload
+  // {user, email_data}, signed with standard webhooks by every configured secret, a fresh
+  // `webhook-id` per attempt, up to three attempts when the hook times out or answers 429/503;
+  // any other non-2xx fails the request. Attempts are `backoffMs` apart (GoTrue: 2 s).
+  async function callSendEmailHook(email, emailData) {
+    const { uri, secrets, timeoutMs = 5000, attempts = 3, backoffMs = 2000 } = state.sendEmailHook;
+    const r = await pool.query("select * from auth.users where lower(email) = $1", [email]);
+    const user = r.rows[0] ? userJson(r.rows[0]) : { email };
+    const body = JSON.stringify({ user, email_data: { site_url: state.siteUrl, token_new: "", token_hash_new: "", ...emailData } });
+    const keys = String(secrets).split("|").map((x) => x.trim()).filter(Boolean)
+      .map((x) => Buffer.from(x.replace(/^v1,whsec_/, ""), "base64"));
+    let last = "no attempt";
+    for (let i = 0; i < attempts; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, backoffMs));
+      const id = `msg_${crypto.randomUUID()}`;
+      const ts = Math.floor(Date.now() / 1000);
+      const signature = keys.map((k) => `v1,${crypto.createHmac("sha256", k).update(`${id}.${ts}.${body}`).digest("base64")}`).join(" ");
+      try {
+        const res = await fetch(uri, {
+          method: "POST",
+          headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": signature },
+          body,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        const text = await res.text();
+        state.hookCalls.push({ id, status: res.status, body: text });
+        if (res.ok) return;
+        last = `${res.status} ${text}`;
+        if (![429, 503].includes(res.status)) break;
+      } catch (e) {
+        state.hookCalls.push({ id, status: null, error: String(e?.name ?? e) });
+        last = String(e?.name ?? e);
+      }
+    }
+    throw new AuthError(500, "hook_timeout_after_retry", `Error sending email: the send email hook failed (${last})`);
   }
 
   function emailOf(body) {
@@ -435,7 +488,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
         await insertUser(c, email, data);
       }
     });
-    sendCode(email, "magiclink", redirectTarget(redirectTo));
+    await sendCode(email, "magiclink", redirectTarget(redirectTo));
     return {};
   }
 
@@ -443,7 +496,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
   async function recover(body, redirectTo) {
     const email = emailOf(body);
     const r = await tx((c) => c.query("select id from auth.users where lower(email) = $1", [email]));
-    if (r.rowCount) sendCode(email, "recovery", redirectTarget(redirectTo));
+    if (r.rowCount) await sendCode(email, "recovery", redirectTarget(redirectTo));
     return {};
   }
 
@@ -497,7 +550,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       if (r.rowCount) throw new AuthError(422, "email_exists", "A user with this email address has already been registered");
       return insertUser(c, email, data, { invited: true });
     });
-    sendCode(email, "invite");
+    await sendCode(email, "invite");
     return userJson(user);
   }
 
@@ -653,7 +706,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     },
     /** The codes mailed to an address (the TEST MAILBOX), newest last: [{ type, token, at }]. */
     mailbox(email) {
-      return (mail.get(String(email).toLowerCase()) ?? []).map(({ type, token, tokenHash, redirectTo, link, at }) => ({
+      return (mail.get(String(email).toLowerCase()) ?? []).filter((m) => !m.viaHook).map(({ type, token, tokenHash, redirectTo, link, at }) => ({
         type,
         token,
         tokenHash,

@@ -227,7 +227,7 @@ impl RouterError {
 
 /// The same error as a small HTML page, for a person who followed a link (`Accept: text/html`).
 pub fn html_page(r: &ErrorResponse) -> String {
-    let field = |k: &str| escape_html(r.body[k].as_str().unwrap_or(""));
+    let field = |k: &str| tenant_shared::html::escape(r.body[k].as_str().unwrap_or(""));
     format!(
         "<!doctype html><meta charset=utf-8><meta name=robots content=noindex><title>{m}</title>\
          <h1>{m}</h1><p>{h}</p><p><small>{c}: {d}</small></p>",
@@ -236,21 +236,6 @@ pub fn html_page(r: &ErrorResponse) -> String {
         c = field("code"),
         d = field("details"),
     )
-}
-
-fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -135,21 +135,8 @@ pub struct Rendered {
     pub text: String,
 }
 
-/// HTML text and attribute escaping: the five characters that can end a text run or an attribute.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// HTML text and attribute escaping, written once (shared with the router's error page).
+pub use tenant_shared::html::escape;
 
 /// The message for `action`: `link` (on the tenant's host; `None` for a code-only message) and the
 /// one-time `code` (for users who type it instead).

@@ -288,26 +288,9 @@ async fn finish_earlier_purge(b: &dyn Backend, id: Uuid) -> Result<Value, AdminE
     }))
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the epoch (the civil-from-days algorithm of
-/// H. Hinnant's date library), for PostgREST's timestamp filters.
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the epoch, for PostgREST's timestamp filters.
 pub fn iso_utc(secs: f64) -> String {
-    let secs = secs.max(0.0) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    tenant_shared::time::rfc3339_utc((secs.max(0.0) * 1000.0) as u64, false)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! signed return (the router signs, the admin reads). Nothing here knows of workerd.
 
 pub mod hs256;
+pub mod html;
 pub mod jwt;
 pub mod pg_error;
 pub mod plan;
@@ -11,3 +12,4 @@ pub mod reserved;
 pub mod signed_return;
 pub mod slug;
 pub mod tenant;
+pub mod time;

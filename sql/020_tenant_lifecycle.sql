@@ -13,6 +13,9 @@
 --       in SQL would orphan the files — and a tenant placed on a dedicated project. The report names
 --       the Auth users who belong to no other tenant, for the admin service to delete through Auth's
 --       admin API (deleting auth.users rows in SQL would skip Auth's own cleanup).
+-- The purge's own audit entry also carries users_without_tenant (ids only, which the redacted trail
+-- keeps anyway): a service cut off between the purge and the user deletions finds them there and
+-- finishes.
 -- Who did it: the functions set the transaction-local `tenancy.actor`, which the audit trigger
 -- records when the request carries no user of its own (the platform calls with the secret key).
 
@@ -218,7 +221,8 @@ begin
   insert into public.audit_log (tenant_id, actor_id, actor_role, action, table_name, row_pk, old_data, new_data)
   values (p_tenant, p_actor, coalesce(nullif(current_setting('role', true), 'none'), session_user), 'DELETE', 'public.tenants',
           jsonb_build_object('id', p_tenant), jsonb_build_object('id', p_tenant, 'slug', v_tenant.slug, 'status', 'deleted'),
-          jsonb_build_object('purged', true, 'tables', v_tables, 'audit_entries_redacted', v_redacted));
+          jsonb_build_object('purged', true, 'tables', v_tables, 'audit_entries_redacted', v_redacted,
+                             'users_without_tenant', v_users));
   return json_build_object('tenant_id', p_tenant, 'slug', v_tenant.slug, 'tables', v_tables,
                            'users_without_tenant', v_users, 'audit_entries_redacted', v_redacted);
 end

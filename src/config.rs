@@ -199,7 +199,7 @@ struct DedicatedProject {
     anon_key: String,
     #[serde(default)]
     jwt_secret: Option<String>,
-    /// The opaque key `resolve_tenant` gives tenants placed on this project (migration 023).
+    /// The opaque key `resolve_tenant` gives tenants placed on this project (migration 022).
     #[serde(default)]
     key: Option<String>,
 }
@@ -595,7 +595,7 @@ pub(crate) mod tests {
             ))
             .unwrap()
         };
-        // New shape (migration 023), old shape (before it), and both: the key wins.
+        // New shape (migration 022), old shape (before it), and both: the key wins.
         assert_eq!(
             c.project_for(&placed(r#"{"key":"pk_small"}"#))
                 .unwrap()

@@ -12,7 +12,7 @@
 //!
 //! Every step is idempotent, so a purge cut off is finished by asking again: before step 4 it simply
 //! runs again; after it, the tenant is gone but the purge's own audit entry names the users still to
-//! delete (sql/022), and a second purge finds it and finishes.
+//! delete (sql/020), and a second purge finds it and finishes.
 
 use serde_json::{json, Value};
 use uuid::Uuid;

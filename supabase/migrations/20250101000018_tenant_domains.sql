@@ -103,7 +103,7 @@ insert into public.tenant_domains (tenant_id, hostname, status)
 select t.id, t.custom_domain, 'active' from public.tenants t where t.custom_domain is not null
 on conflict do nothing;
 
--- The routing record (SPEC §3) with "domains"; the placement stays as 010 renders it until 023.
+-- The routing record (SPEC §3) with "domains"; the placement stays as 010 renders it until 022.
 create or replace function tenancy.routing_record(p_tenant public.tenants, p_placement json) returns json
 language sql stable security definer
 set search_path = ''

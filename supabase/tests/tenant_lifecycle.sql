@@ -70,7 +70,7 @@ select is((select r -> 'users_without_tenant' from report), jsonb_build_array(te
 select is((select a.new_data -> 'users_without_tenant' from public.audit_log a
             where a.tenant_id = tests.id('T') and a.new_data ->> 'purged' = 'true'),
   jsonb_build_array(tests.id('only')),
-  'the purge''s own audit entry names them too, so a purge cut off before deleting them finishes (023)');
+  'the purge''s own audit entry names them too, so a purge cut off before deleting them finishes (020)');
 create function pg_temp.rows_of(p_tenant uuid) returns text language plpgsql as $$
 declare r record; n bigint; v text := '';
 begin

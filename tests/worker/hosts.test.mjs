@@ -154,7 +154,7 @@ describe("dedicated placement", () => {
     placement: { project: "eu-dedicated" },
   };
   const NOWHERE = { ...HOOLI, id: "a1b2c3d4-4444-4444-8444-0000000000fe", slug: "nowhere", placement: { project: "missing" } };
-  // Since migration 023 resolve_tenant gives the project's opaque key instead of its name.
+  // Since migration 022 resolve_tenant gives the project's opaque key instead of its name.
   const KEYED = { ...HOOLI, id: "a1b2c3d4-4444-4444-8444-0000000000fd", slug: "keyed", placement: { key: "pk_0123456789abcdef0123456789abcdef" } };
   const BADKEY = { ...HOOLI, id: "a1b2c3d4-4444-4444-8444-0000000000fc", slug: "badkey", placement: { key: "eu-dedicated" } };
   let up, dedicated, router;
@@ -212,7 +212,7 @@ describe("dedicated placement", () => {
     assertRouterError(res, 503, "placement_unavailable");
   });
 
-  test("an opaque placement key (migration 023) selects the DEDICATED_PROJECTS entry that declares it", async () => {
+  test("an opaque placement key (migration 022) selects the DEDICATED_PROJECTS entry that declares it", async () => {
     up.reset();
     dedicated.reset();
     const res = await router.request("keyed.app.example", "/rest/v1/contacts?select=*");

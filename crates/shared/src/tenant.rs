@@ -19,7 +19,7 @@ pub enum SignupPolicy {
 }
 
 /// Where a placed tenant's project is. `resolve_tenant` publishes only the project's opaque `key`
-/// (migration 023, so that anyone asking learns no internal name); databases before 023 and static
+/// (migration 022, so that anyone asking learns no internal name); databases before 022 and static
 /// directories give its `project` name. Both are accepted, the key first: the router must keep working
 /// while the migration that changes the shape is applied after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,7 +97,7 @@ mod tests {
     }
 
     #[test]
-    fn routing_record_parses_the_opaque_placement_key_of_migration_023() {
+    fn routing_record_parses_the_opaque_placement_key_of_migration_022() {
         let r: TenantRecord = serde_json::from_str(
             r#"{"id":"11111111-1111-4111-8111-111111111111","slug":"acme","name":"A",
                 "status":"active","signup":"open","placement":{"key":"pk_0123"}}"#,

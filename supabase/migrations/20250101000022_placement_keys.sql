@@ -1,7 +1,7 @@
 -- rollout: contract
--- 023 resolve_tenant publishes no internal name (issue 10 item 6).
+-- 022 resolve_tenant publishes no internal name (issue 10 item 6).
 --
--- resolve_tenant is callable by anyone; until 022 it returned `"placement": {"project": "<name>"}`,
+-- resolve_tenant is callable by anyone; until 021 it returned `"placement": {"project": "<name>"}`,
 -- the operator's internal name of a dedicated project. Each project now has an opaque random key
 -- (tenancy.placement_keys, made when a tenant is first placed there) and the record carries
 -- `"placement": {"key": "pk_…"}`. The router finds the DEDICATED_PROJECTS entry whose "key" is that

@@ -11,6 +11,7 @@ pub mod error;
 pub mod flight;
 pub mod host;
 pub mod log;
+pub mod metrics;
 pub mod pipeline;
 #[cfg(all(not(target_arch = "wasm32"), any(test, feature = "fuzzing")))]
 pub mod properties;

@@ -27,6 +27,7 @@ use crate::proxy::headers::{header_edits, HeaderEdit};
 use crate::runtime::{HttpRequest, HttpResponse, Runtime};
 use crate::slots::{Key, Slots};
 
+mod metrics_sink;
 mod tasks;
 use tasks::Awaited;
 
@@ -541,6 +542,7 @@ fn finish(router: &Router, ctx: &mut RequestCtx, outcome: Outcome, head_only: bo
         }
     };
     worker::console_log!("{}", router.log_line(ctx, built.0));
+    metrics_sink::write(crate::metrics::data_point(ctx, built.0, router.now_ms()));
     built.1.map(JsValue::from).unwrap_or_else(runtime_failure)
 }
 
@@ -694,6 +696,7 @@ pub fn fetch(
             return early(&e, &incoming.path);
         }
     };
+    metrics_sink::bind(&env);
     let wctx = Context::new(wctx);
     let phases = {
         let router = router.clone();

@@ -6,6 +6,7 @@
 pub mod hs256;
 pub mod html;
 pub mod jwt;
+pub mod metrics;
 pub mod pg_error;
 pub mod plan;
 pub mod reserved;

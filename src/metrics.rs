@@ -1,0 +1,163 @@
+//! The per-request data point for Workers Analytics Engine (README, "Per-tenant metrics"): from
+//! what the phases learnt and the status answered to `{indexes, blobs, doubles}`, which the
+//! adapter hands to the `METRICS` binding's `writeDataPoint` as it is. The layout (which blob is
+//! which) is written once, in `tenant_shared::metrics`.
+//!
+//! What gets a point: every request answered for a resolved tenant (suspended ones included: their
+//! 403s are that tenant's traffic), API prefixes and the front end alike. What does not: requests
+//! that resolve no tenant (an unknown or invalid host, the platform's hosts, the auth return host,
+//! a directory outage before any record), the router's own namespace `/__router/*` (health, the
+//! tenant profile, the confirmation link, bench) and certificate-validation pass-through. So a
+//! tenant's figures are its users' requests, and a stranger probing random hosts writes nothing.
+
+use serde::Serialize;
+use tenant_shared::metrics::{self as layout, BLOBS, DOUBLES};
+
+use crate::directory::cache::CacheStatus;
+use crate::pipeline::RequestCtx;
+use crate::proxy::Route;
+
+/// One `writeDataPoint` argument, serialised to JSON exactly as the binding takes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataPoint {
+    pub indexes: [String; 1],
+    pub blobs: [&'static str; BLOBS],
+    pub doubles: [f64; DOUBLES],
+}
+
+/// `blob1`: the route class; `None` for routes that get no point.
+fn route_class(route: Route) -> Option<&'static str> {
+    match route {
+        Route::Api(prefix) => prefix.strip_prefix('/').and_then(|p| p.strip_suffix("/v1")),
+        Route::Frontend => Some("frontend"),
+        Route::Health
+        | Route::TenantProfile
+        | Route::BenchVerify
+        | Route::AuthReturn
+        | Route::AuthConfirm
+        | Route::BenchTrap
+        | Route::RouterOther
+        | Route::CertValidation => None,
+    }
+}
+
+/// The point for a request answered with `status` at `now_ms`, or `None` when it gets none.
+pub fn data_point(ctx: &RequestCtx, status: u16, now_ms: u64) -> Option<DataPoint> {
+    let tenant = ctx.tenant.as_ref()?;
+    let route = route_class(ctx.route)?;
+    let mut blobs = [""; BLOBS];
+    blobs[layout::BLOB_ROUTE] = route;
+    blobs[layout::BLOB_STATUS_CLASS] = layout::status_class(status);
+    blobs[layout::BLOB_CACHE] = ctx.cache.map_or("none", CacheStatus::as_str);
+    blobs[layout::BLOB_TOKEN] = ctx.token;
+    let mut doubles = [0.0; DOUBLES];
+    doubles[layout::DOUBLE_LATENCY_MS] = now_ms.saturating_sub(ctx.started_ms) as f64;
+    doubles[layout::DOUBLE_STATUS] = f64::from(status);
+    Some(DataPoint {
+        indexes: [tenant.id.to_string()],
+        blobs,
+        doubles,
+    })
+}
+
+impl DataPoint {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::tenant::TenantRecord;
+
+    fn ctx(route: Route, tenant: bool) -> RequestCtx {
+        let record: TenantRecord = serde_json::from_value(serde_json::json!({
+            "id": "6f1c0000-0000-4000-8000-000000000001", "slug": "acme", "name": "Acme",
+            "status": "active", "custom_domain": null, "signup": "open", "branding": {},
+            "placement": null
+        }))
+        .unwrap();
+        RequestCtx {
+            started_ms: 1_000,
+            host: "acme.app.example".into(),
+            method: "GET".into(),
+            path: "/rest/v1/contacts".into(),
+            route,
+            tenant: tenant.then_some(record),
+            cache: Some(CacheStatus::Hit),
+            token: "user",
+            origin: None,
+            origin_allowed: false,
+            user_origin: String::new(),
+            project_url: None,
+            error: None,
+            wants_html: false,
+        }
+    }
+
+    #[test]
+    fn a_tenants_api_request_is_one_point_in_the_shared_layout() {
+        let p = data_point(&ctx(Route::Api("/rest/v1"), true), 201, 1_042).unwrap();
+        assert_eq!(
+            p.indexes,
+            ["6f1c0000-0000-4000-8000-000000000001".to_string()]
+        );
+        assert_eq!(p.blobs, ["rest", "2xx", "hit", "user"]);
+        assert_eq!(p.doubles, [42.0, 201.0]);
+        assert_eq!(
+            p.to_json(),
+            r#"{"indexes":["6f1c0000-0000-4000-8000-000000000001"],"blobs":["rest","2xx","hit","user"],"doubles":[42.0,201.0]}"#
+        );
+    }
+
+    #[test]
+    fn every_api_prefix_has_its_route_class() {
+        let classes: Vec<_> = crate::proxy::API_PREFIXES
+            .iter()
+            .map(|p| route_class(Route::Api(p)).unwrap())
+            .collect();
+        assert_eq!(
+            classes,
+            [
+                "rest",
+                "auth",
+                "storage",
+                "functions",
+                "graphql",
+                "realtime"
+            ]
+        );
+        assert_eq!(route_class(Route::Frontend), Some("frontend"));
+    }
+
+    #[test]
+    fn router_endpoints_and_requests_without_a_tenant_get_no_point() {
+        for r in [
+            Route::Health,
+            Route::TenantProfile,
+            Route::AuthConfirm,
+            Route::AuthReturn,
+            Route::RouterOther,
+            Route::BenchVerify,
+            Route::CertValidation,
+        ] {
+            assert_eq!(data_point(&ctx(r, true), 200, 1_001), None, "{r:?}");
+        }
+        assert_eq!(
+            data_point(&ctx(Route::Api("/rest/v1"), false), 404, 1_001),
+            None
+        );
+    }
+
+    #[test]
+    fn errors_and_refusals_keep_their_class_and_a_clock_step_back_is_zero_latency() {
+        let mut c = ctx(Route::Api("/auth/v1"), true);
+        c.token = "refused";
+        c.cache = None;
+        let p = data_point(&c, 401, 900).unwrap();
+        assert_eq!(p.blobs, ["auth", "4xx", "none", "refused"]);
+        assert_eq!(p.doubles, [0.0, 401.0]);
+        assert_eq!(data_point(&c, 503, 1_005).unwrap().blobs[1], "5xx");
+    }
+}

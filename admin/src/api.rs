@@ -11,6 +11,7 @@ use crate::config::AdminConfig;
 use crate::domain_change;
 use crate::error::AdminError;
 use crate::lifecycle;
+use crate::metrics;
 use crate::request::{self, CreateTenant};
 use crate::steps;
 
@@ -62,6 +63,8 @@ async fn route(
             | ["admin", "v1", "tenants", _]
             | ["admin", "v1", "tenants", _, "suspend" | "resume" | "purge"]
             | ["admin", "v1", "provisionings", _]
+            | ["admin", "v1", "tenants", _, "metrics"]
+            | ["admin", "v1", "metrics", "top"]
     );
     if !known {
         return Err(AdminError::NotFound);
@@ -82,6 +85,17 @@ async fn route(
             show(b, cfg, id).await
         }
         ("GET", ["admin", "v1", "provisionings", id]) => provisioning(b, parse_id(id)?).await,
+        ("GET", ["admin", "v1", "tenants", id, "metrics"]) => {
+            let m = metrics::tenant(b, cfg, parse_id(id)?, r.query).await?;
+            Ok(Answer::ok(200, m))
+        }
+        ("GET", ["admin", "v1", "metrics", "top"]) => {
+            Ok(Answer::ok(200, metrics::top(b, cfg, r.query).await?))
+        }
+        // Before the POST arm below, which takes any last segment as an action (purge by default).
+        (_, ["admin", "v1", "tenants", _, "metrics"] | ["admin", "v1", "metrics", "top"]) => {
+            Err(AdminError::MethodNotAllowed)
+        }
         ("DELETE", ["admin", "v1", "tenants", id]) => {
             let t = lifecycle::delete(b, parse_id(id)?, actor).await?;
             Ok(Answer::ok(200, t))

@@ -18,6 +18,9 @@ pub enum Service {
     /// `<SUPABASE_URL>/storage/v1`, as the service role (a purge deletes a tenant's objects there:
     /// deleting `storage.objects` rows in SQL would orphan the files).
     Storage,
+    /// `<CLOUDFLARE_API_URL>` with `ANALYTICS_API_TOKEN`: Workers Analytics Engine's SQL API. The
+    /// body is a JSON string, sent as the raw SQL text.
+    Analytics,
 }
 
 #[derive(Debug, Clone, PartialEq)]

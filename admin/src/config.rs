@@ -28,6 +28,69 @@ pub struct AdminConfig {
     /// admin signs its invitations' redirects with it and the Send Email hook reads emails' tenant
     /// from it.
     pub auth_return: Option<AuthReturnKeys>,
+    /// Workers Analytics Engine's SQL API, for the per-tenant metrics routes: all three of
+    /// `CLOUDFLARE_ACCOUNT_ID`, `ANALYTICS_API_TOKEN`, `ANALYTICS_DATASET`, or none (metrics off).
+    pub analytics: Option<AnalyticsConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AnalyticsConfig {
+    /// 32 hex digits, as Cloudflare writes account ids (it goes into the API path).
+    pub account_id: String,
+    /// A token with *Account Analytics: Read*.
+    pub token: String,
+    /// The dataset the router's `METRICS` binding writes: a plain SQL identifier.
+    pub dataset: String,
+}
+
+impl AnalyticsConfig {
+    fn load(src: &dyn VarSource) -> Result<Option<Self>, AdminError> {
+        let get = |n: &str| {
+            src.var(n)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let names = [
+            "CLOUDFLARE_ACCOUNT_ID",
+            "ANALYTICS_API_TOKEN",
+            "ANALYTICS_DATASET",
+        ];
+        let (Some(account_id), Some(token), Some(dataset)) =
+            (get(names[0]), get(names[1]), get(names[2]))
+        else {
+            if let Some(set) = names.iter().find(|n| get(n).is_some()) {
+                let missing: Vec<&str> =
+                    names.iter().copied().filter(|n| get(n).is_none()).collect();
+                return Err(AdminError::Misconfigured(format!(
+                    "{set} is set but {} is not: metrics need all three",
+                    missing.join(" and ")
+                )));
+            }
+            return Ok(None);
+        };
+        let account_id = account_id.to_ascii_lowercase();
+        if account_id.len() != 32 || !account_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(AdminError::Misconfigured(
+                "CLOUDFLARE_ACCOUNT_ID: 32 hexadecimal digits".into(),
+            ));
+        }
+        // It is written into the SQL as the table name: an identifier, nothing else.
+        let ident = dataset.len() <= 64
+            && dataset.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && dataset
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !ident {
+            return Err(AdminError::Misconfigured(
+                "ANALYTICS_DATASET: letters, digits and _ (not first a digit), at most 64".into(),
+            ));
+        }
+        Ok(Some(Self {
+            account_id,
+            token,
+            dataset,
+        }))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -127,6 +190,7 @@ impl AdminConfig {
             base_domain,
             reserved_labels,
             auth_return,
+            analytics: AnalyticsConfig::load(src)?,
         })
     }
 

@@ -62,6 +62,15 @@ impl FetchBackend {
                 )?;
                 format!("{}{path}", self.cfg.cloudflare_api_url)
             }
+            Service::Analytics => {
+                let a = self
+                    .cfg
+                    .analytics
+                    .as_ref()
+                    .ok_or("analytics not configured")?;
+                set("authorization", &format!("Bearer {}", a.token))?;
+                format!("{}{path}", self.cfg.cloudflare_api_url)
+            }
         };
         let method = match method {
             "GET" => Method::Get,
@@ -72,9 +81,17 @@ impl FetchBackend {
         };
         let mut init = RequestInit::new();
         init.with_method(method);
-        if let Some(b) = body {
-            set("content-type", "application/json")?;
-            init.with_body(Some(b.to_string().into()));
+        match (service, body) {
+            // The SQL API takes the query as the body's text.
+            (Service::Analytics, Some(Value::String(sql))) => {
+                set("content-type", "text/plain")?;
+                init.with_body(Some(sql.into()));
+            }
+            (_, Some(b)) => {
+                set("content-type", "application/json")?;
+                init.with_body(Some(b.to_string().into()));
+            }
+            (_, None) => {}
         }
         init.with_headers(headers);
         let req = Request::new_with_init(&url, &init).map_err(|e| e.to_string())?;

@@ -9,6 +9,8 @@ pub enum AdminError {
     Unauthorized(String),
     Forbidden(String),
     InvalidBody(String),
+    /// A query parameter out of its bounds (the metrics routes).
+    InvalidQuery(String),
     MissingIdempotencyKey,
     SlugTaken(String),
     Conflict(String),
@@ -22,6 +24,8 @@ pub enum AdminError {
     /// A backend could not be reached or answered something unreadable.
     Unavailable(String),
     Misconfigured(String),
+    /// Workers Analytics Engine's SQL API failed or answered something unreadable.
+    AnalyticsUnavailable(String),
 }
 
 impl AdminError {
@@ -30,7 +34,7 @@ impl AdminError {
         match self {
             Unauthorized(_) => 401,
             Forbidden(_) => 403,
-            InvalidBody(_) | MissingIdempotencyKey => 400,
+            InvalidBody(_) | InvalidQuery(_) | MissingIdempotencyKey => 400,
             SlugTaken(_) | Conflict(_) => 409,
             NotFound => 404,
             MethodNotAllowed => 405,
@@ -38,6 +42,7 @@ impl AdminError {
             Upstream { status, .. } if (400..500).contains(status) => *status,
             Upstream { .. } | Unavailable(_) => 503,
             Misconfigured(_) => 500,
+            AnalyticsUnavailable(_) => 502,
         }
     }
 
@@ -59,6 +64,12 @@ impl AdminError {
                 Some("Platform administrators sign in with MFA (aal2)."),
             ),
             InvalidBody(d) => body("invalid_body", "Invalid request body", Some(d), None),
+            InvalidQuery(d) => body(
+                "invalid_parameter",
+                "Invalid query parameter",
+                Some(d),
+                None,
+            ),
             MissingIdempotencyKey => body(
                 "idempotency_key_required",
                 "An Idempotency-Key header is required",
@@ -113,6 +124,12 @@ impl AdminError {
                 "A backend is unavailable",
                 Some(d),
                 Some("Retry shortly."),
+            ),
+            AnalyticsUnavailable(d) => body(
+                "analytics_unavailable",
+                "Workers Analytics Engine is unavailable",
+                Some(d),
+                Some("Retry shortly; the router keeps writing."),
             ),
             Misconfigured(d) => body(
                 "admin_misconfigured",

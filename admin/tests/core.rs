@@ -386,6 +386,15 @@ fn requests_are_answered_in_the_postgrest_shape_before_any_backend_call() {
         ("PUT", "/admin/v1/tenants", Some("k"), &b""[..], 405),
         ("GET", "/admin/v1/tenants/not-a-uuid", None, &b""[..], 404),
         ("GET", "/nope", None, &b""[..], 404),
+        // Not an action: the purge arm must never see `metrics`.
+        (
+            "POST",
+            "/admin/v1/tenants/6f1c2a3e-0000-4000-8000-00000000ac4e/metrics",
+            None,
+            &b"{\"override\": true}"[..],
+            405,
+        ),
+        ("DELETE", "/admin/v1/metrics/top", None, &b""[..], 405),
     ] {
         let a = block_on(api::handle(
             &f,

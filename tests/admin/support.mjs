@@ -5,6 +5,9 @@
 //   s.stack (tests/support/stack.mjs), s.cf (Cloudflare API test stand-in), s.router (a router whose
 //   certificate-validation origin is the stand-in), s.faults (rules for the admin's outbound requests)
 //   s.tokens.{admin, aal1Admin, user, serviceRole}, s.reconcile(), s.tenantRows(id), await s.stop()
+//   startAdminStack({ analytics: true }): the admin reads Workers Analytics Engine through s.analytics
+//   (tests/support/analytics-standin.mjs, on the stack's PostgreSQL; its ANALYTICS_* vars: s.analyticsVars)
+//   s.startAdmin(extraVars): one more admin Worker on the same stack (e.g. without analytics)
 
 import fs from "node:fs";
 import path from "node:path";
@@ -12,6 +15,7 @@ import crypto from "node:crypto";
 import { startStack, SEED } from "../support/stack.mjs";
 import { startRouter, repoRoot } from "../support/router.mjs";
 import { startCloudflareStandin } from "../support/cloudflare-standin.mjs";
+import { startAnalyticsStandin } from "../support/analytics-standin.mjs";
 import { DEFAULT_JWT_SECRET } from "../support/supabase-standin.mjs";
 
 // admin/build (scripts/build-admin.sh), or the deployable bundle (ADMIN_BUILD_DIR=admin/build/dist).
@@ -28,7 +32,7 @@ async function forward(request) {
   return fetch(request.url, { method: request.method, headers: request.headers, body, redirect: "manual" });
 }
 
-export async function startAdminStack() {
+export async function startAdminStack({ analytics = false } = {}) {
   if (!adminBuilt()) throw new Error("the admin Worker is not built: run `bash scripts/build-admin.sh` first");
   // Operators' tokens are the stand-in's ES256 ones, verified against its JWKS as the router does.
   const stack = await startStack({ seed: true });
@@ -49,34 +53,47 @@ export async function startAdminStack() {
   // holds answers instead of the backend (`respond()`), `times` times.
   const faults = [];
   const outbound = [];
-  const admin = await startRouter(
-    {
-      SUPABASE_URL: stack.supabase.url,
-      SUPABASE_SECRET_KEY: stack.supabase.serviceKey,
-      SUPABASE_JWT_SECRET: DEFAULT_JWT_SECRET,
-      // The asymmetric algorithms only, though the legacy secret is set: an HS256 token is refused.
-      JWT_ALGORITHMS: "ES256,RS256",
-      CLOUDFLARE_API_URL: cf.url,
-      CLOUDFLARE_API_TOKEN: cf.token,
-      CLOUDFLARE_ZONE_ID: cf.zoneId,
-      BASE_DOMAINS: "localhost",
-    },
-    {
-      buildDir: adminBuildDir,
-      name: "tenant-admin",
-      outboundService: async (request) => {
-        const u = new URL(request.url);
-        outbound.push({ method: request.method, url: u.pathname + u.search });
-        const i = faults.findIndex((f) => f.match(u, request.method));
-        if (i >= 0) {
-          const f = faults[i];
-          if (--f.times <= 0) faults.splice(i, 1);
-          return f.respond();
-        }
-        return forward(request);
+  const ae = analytics
+    ? await startAnalyticsStandin(stack.pg, { accountId: "0123456789abcdef0123456789abcdef", token: "ae-test-token", dataset: "tenant_requests" })
+    : null;
+  const analyticsVars = ae ? { CLOUDFLARE_ACCOUNT_ID: ae.accountId, ANALYTICS_API_TOKEN: ae.token, ANALYTICS_DATASET: ae.dataset } : {};
+  const admins = [];
+  async function startAdmin(extraVars = {}, name = `tenant-admin-${admins.length + 1}`) {
+    const w = await startRouter(
+      {
+        SUPABASE_URL: stack.supabase.url,
+        SUPABASE_SECRET_KEY: stack.supabase.serviceKey,
+        SUPABASE_JWT_SECRET: DEFAULT_JWT_SECRET,
+        // The asymmetric algorithms only, though the legacy secret is set: an HS256 token is refused.
+        JWT_ALGORITHMS: "ES256,RS256",
+        CLOUDFLARE_API_URL: cf.url,
+        CLOUDFLARE_API_TOKEN: cf.token,
+        CLOUDFLARE_ZONE_ID: cf.zoneId,
+        BASE_DOMAINS: "localhost",
+        ...extraVars,
       },
-    },
-  );
+      {
+        buildDir: adminBuildDir,
+        name,
+        outboundService: async (request) => {
+          const u = new URL(request.url);
+          outbound.push({ method: request.method, url: u.pathname + u.search });
+          const i = faults.findIndex((f) => f.match(u, request.method));
+          if (i >= 0) {
+            const f = faults[i];
+            if (--f.times <= 0) faults.splice(i, 1);
+            return f.respond();
+          }
+          // Cloudflare's API base serves custom hostnames (the Cloudflare stand-in) and AE's SQL API.
+          if (ae && u.pathname.endsWith("/analytics_engine/sql")) return ae.handle(request);
+          return forward(request);
+        },
+      },
+    );
+    admins.push(w);
+    return w;
+  }
+  const admin = await startAdmin(analyticsVars, "tenant-admin");
 
   const auth = stack.supabase.auth;
   await stack.pg.query(`update auth.users set raw_app_meta_data = raw_app_meta_data || '{"platform_role":"admin"}' where id = $1`, [SEED.users.carol.id]);
@@ -92,6 +109,9 @@ export async function startAdminStack() {
     cf,
     router,
     admin,
+    analytics: ae,
+    analyticsVars,
+    startAdmin,
     faults,
     outbound,
     tokens,
@@ -137,7 +157,7 @@ export async function startAdminStack() {
       return out;
     },
     async stop() {
-      await Promise.allSettled([admin.dispose(), router.dispose(), cf.stop()]);
+      await Promise.allSettled([...admins.map((a) => a.dispose()), router.dispose(), cf.stop()]);
       await stack.stop();
     },
   };

@@ -218,7 +218,7 @@ fn tenant_path(a: &Args, tail: &str) -> Result<String, Failure> {
     Ok(format!("/admin/v1/tenants/{}{tail}", escape(&id)))
 }
 
-fn usage(msg: &str) -> Failure {
+pub(crate) fn usage(msg: &str) -> Failure {
     Failure::Refused {
         status: 0,
         body: json!({"code": "usage", "message": msg, "details": null, "hint": null}),
@@ -237,7 +237,7 @@ fn s(v: &Value) -> String {
         .unwrap_or_else(|| v.to_string())
 }
 
-fn escape(v: &str) -> String {
+pub(crate) fn escape(v: &str) -> String {
     v.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

@@ -1,7 +1,7 @@
 //! tenantctl, the operators' CLI (issue 15; README, "The operator's day with tenantctl").
 //!
 //! Over the admin API (`--url`/`TENANTCTL_URL`, `--token`/`TENANTCTL_TOKEN`): create, list, show,
-//! suspend, resume, delete, purge, domain. Needing no admin service: lint (a database's catalog).
+//! suspend, resume, delete, purge, domain, top (the busiest tenants). Needing no admin service: lint (a database's catalog).
 //!
 //! Exit codes scripts can rely on:
 //!   0 done (lint: no finding)   1 lint findings   2 usage
@@ -13,6 +13,7 @@ mod admin_cmds;
 mod args;
 mod client;
 mod lint;
+mod top;
 
 use std::process::ExitCode;
 
@@ -23,6 +24,7 @@ const USAGE: &str = "usage: tenantctl [--url URL] [--token TOKEN] [--json] COMMA
   create --name NAME --plan PLAN --admin-email EMAIL [--slug SLUG] [--domain HOST] [--idempotency-key K]
   list [--status active|suspended] [--q TEXT] [--limit N] [--cursor SLUG]
   show ID | suspend ID | resume ID | delete ID | purge ID [--override] | domain ID HOSTNAME
+  top [--since TIME|15m|6h|7d] [--until TIME] [--limit N]   (the busiest tenants, from Analytics Engine)
   lint --db-url URL [--schema NAME]...   (no admin service; DATABASE_URL also works)
 URL and TOKEN also from TENANTCTL_URL and TENANTCTL_TOKEN (an aal2 platform-admin access token).";
 
@@ -58,7 +60,11 @@ fn main() -> ExitCode {
         return usage("--url and --token (or TENANTCTL_URL and TENANTCTL_TOKEN) are required");
     };
     let admin = Admin::new(&url, &token);
-    let r = admin_cmds::run(&cmd, &mut a, &admin, as_json);
+    let r = if cmd == "top" {
+        top::run(&mut a, &admin, as_json)
+    } else {
+        admin_cmds::run(&cmd, &mut a, &admin, as_json)
+    };
     if let Some(f) = a.unknown_flag() {
         return usage(&format!("unknown option {f}"));
     }

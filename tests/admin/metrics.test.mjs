@@ -7,7 +7,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { startAdminStack } from "./support.mjs";
+import { startAdminStack, runTenantctl, TENANTCTL_BIN } from "./support.mjs";
 import { SEED } from "../support/stack.mjs";
 import { repoRoot } from "../support/router.mjs";
 import { startRecordingRouter } from "../support/metrics-recorder.mjs";
@@ -212,6 +212,34 @@ describe("per-tenant metrics from Workers Analytics Engine", () => {
       assert.deepEqual(r.json(), { enabled: false });
     }
     assert.equal((await off.request("admin.localhost", "/admin/v1/metrics/top")).status, 401, "still operators only");
+  });
+
+  test("tenantctl top prints the busiest tenants, says when metrics are off, and exits as the other commands", async () => {
+    assert.ok(fs.existsSync(TENANTCTL_BIN), "tenantctl is not built: run `cargo build -p tenantctl` first");
+    const ctl = (args, o = {}) => runTenantctl(args, { url: s.admin.url, token: s.tokens.admin, ...o });
+    const text = await ctl(["top", "--since", SINCE, "--until", UNTIL]);
+    assert.equal(text.code, 0, text.stderr);
+    const lines = text.stdout.trim().split("\n");
+    assert.match(lines[0], new RegExp(`^busiest tenants ${SINCE} \\.\\. ${UNTIL}$`));
+    assert.match(lines[2], /^globex\s+70\s+20\s+28\.6%\s+100\s+22222222-/);
+    assert.match(lines[3], /^acme\s+24\s+/);
+    assert.match(lines[4], /^\(purged\)\s+2\s+0\s+0\.0%\s+5\s+99999999-/);
+    const json = await ctl(["top", "--since", SINCE, "--until", UNTIL, "--limit", "2", "--json"]);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(json.json().tenants.map((t) => t.slug), ["globex", "acme"]);
+    const recent = await ctl(["top", "--since", "15m", "--json"]);
+    assert.equal(recent.code, 0, recent.stderr);
+    assert.equal(recent.json().enabled, true);
+    assert.equal((await ctl(["top", "--since", "yesterday"])).code, 2, "usage");
+    assert.equal((await ctl(["top", "--limit", "500"])).code, 4, "refused: limit out of bounds");
+    assert.equal((await ctl(["top"], { token: s.tokens.user })).code, 4, "refused: not an operator");
+    s.analytics.failNext(503);
+    const down = await ctl(["top"]);
+    assert.equal(down.code, 3, "AE down: unreachable");
+    const off = await s.startAdmin({});
+    const offText = await ctl(["top"], { url: off.url });
+    assert.equal(offText.code, 0, offText.stderr);
+    assert.match(offText.stdout, /^metrics are off/);
   });
 
   test("the stand-in refuses SQL it does not implement, as AE refuses what it does not support", async () => {

@@ -12,6 +12,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
+import { spawn } from "node:child_process";
 import { startStack, SEED } from "../support/stack.mjs";
 import { startRouter, repoRoot } from "../support/router.mjs";
 import { startCloudflareStandin } from "../support/cloudflare-standin.mjs";
@@ -21,6 +22,23 @@ import { DEFAULT_JWT_SECRET } from "../support/supabase-standin.mjs";
 // admin/build (scripts/build-admin.sh), or the deployable bundle (ADMIN_BUILD_DIR=admin/build/dist).
 export const adminBuildDir = path.resolve(repoRoot, process.env.ADMIN_BUILD_DIR ?? "admin/build");
 export const ADMIN_HOST = "admin.localhost";
+
+/** The native CLI (`cargo build -p tenantctl`). */
+export const TENANTCTL_BIN = path.join(repoRoot, "target", "debug", "tenantctl");
+
+/** Runs tenantctl against `url` with `token` (asynchronously: the admin Worker answers it from this process). */
+export function runTenantctl(args, { url, token }) {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, TENANTCTL_URL: url, TENANTCTL_TOKEN: token ?? "" };
+    const child = spawn(TENANTCTL_BIN, args, { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) }));
+  });
+}
 
 export function adminBuilt() {
   return ["entry.mjs", "entry.js"].some((f) => fs.existsSync(path.join(adminBuildDir, f)));

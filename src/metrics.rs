@@ -17,12 +17,14 @@ use crate::directory::cache::CacheStatus;
 use crate::pipeline::RequestCtx;
 use crate::proxy::Route;
 
-/// One `writeDataPoint` argument, serialised to JSON exactly as the binding takes it.
+/// One `writeDataPoint` argument, serialised to JSON exactly as the binding takes it. The doubles
+/// are whole numbers (milliseconds, a status code): integers here, they serialise without float
+/// formatting in the bundle and are the same numbers in JS.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DataPoint {
     pub indexes: [String; 1],
     pub blobs: [&'static str; BLOBS],
-    pub doubles: [f64; DOUBLES],
+    pub doubles: [u64; DOUBLES],
 }
 
 /// `blob1`: the route class; `None` for routes that get no point.
@@ -50,9 +52,9 @@ pub fn data_point(ctx: &RequestCtx, status: u16, now_ms: u64) -> Option<DataPoin
     blobs[layout::BLOB_STATUS_CLASS] = layout::status_class(status);
     blobs[layout::BLOB_CACHE] = ctx.cache.map_or("none", CacheStatus::as_str);
     blobs[layout::BLOB_TOKEN] = ctx.token;
-    let mut doubles = [0.0; DOUBLES];
-    doubles[layout::DOUBLE_LATENCY_MS] = now_ms.saturating_sub(ctx.started_ms) as f64;
-    doubles[layout::DOUBLE_STATUS] = f64::from(status);
+    let mut doubles = [0; DOUBLES];
+    doubles[layout::DOUBLE_LATENCY_MS] = now_ms.saturating_sub(ctx.started_ms);
+    doubles[layout::DOUBLE_STATUS] = u64::from(status);
     Some(DataPoint {
         indexes: [tenant.id.to_string()],
         blobs,
@@ -104,10 +106,10 @@ mod tests {
             ["6f1c0000-0000-4000-8000-000000000001".to_string()]
         );
         assert_eq!(p.blobs, ["rest", "2xx", "hit", "user"]);
-        assert_eq!(p.doubles, [42.0, 201.0]);
+        assert_eq!(p.doubles, [42, 201]);
         assert_eq!(
             p.to_json(),
-            r#"{"indexes":["6f1c0000-0000-4000-8000-000000000001"],"blobs":["rest","2xx","hit","user"],"doubles":[42.0,201.0]}"#
+            r#"{"indexes":["6f1c0000-0000-4000-8000-000000000001"],"blobs":["rest","2xx","hit","user"],"doubles":[42,201]}"#
         );
     }
 
@@ -157,7 +159,7 @@ mod tests {
         c.cache = None;
         let p = data_point(&c, 401, 900).unwrap();
         assert_eq!(p.blobs, ["auth", "4xx", "none", "refused"]);
-        assert_eq!(p.doubles, [0.0, 401.0]);
+        assert_eq!(p.doubles, [0, 401]);
         assert_eq!(data_point(&c, 503, 1_005).unwrap().blobs[1], "5xx");
     }
 }

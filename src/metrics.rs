@@ -52,6 +52,7 @@ pub fn data_point(ctx: &RequestCtx, status: u16, now_ms: u64) -> Option<DataPoin
     blobs[layout::BLOB_STATUS_CLASS] = layout::status_class(status);
     blobs[layout::BLOB_CACHE] = ctx.cache.map_or("none", CacheStatus::as_str);
     blobs[layout::BLOB_TOKEN] = ctx.token;
+    blobs[layout::BLOB_TOKEN_SOURCE] = ctx.token_source;
     let mut doubles = [0; DOUBLES];
     doubles[layout::DOUBLE_LATENCY_MS] = now_ms.saturating_sub(ctx.started_ms);
     doubles[layout::DOUBLE_STATUS] = u64::from(status);
@@ -89,6 +90,7 @@ mod tests {
             tenant: tenant.then_some(record),
             cache: Some(CacheStatus::Hit),
             token: "user",
+            token_source: "cached",
             origin: None,
             origin_allowed: false,
             user_origin: String::new(),
@@ -105,11 +107,11 @@ mod tests {
             p.indexes,
             ["6f1c0000-0000-4000-8000-000000000001".to_string()]
         );
-        assert_eq!(p.blobs, ["rest", "2xx", "hit", "user"]);
+        assert_eq!(p.blobs, ["rest", "2xx", "hit", "user", "cached"]);
         assert_eq!(p.doubles, [42, 201]);
         assert_eq!(
             p.to_json(),
-            r#"{"indexes":["6f1c0000-0000-4000-8000-000000000001"],"blobs":["rest","2xx","hit","user"],"doubles":[42,201]}"#
+            r#"{"indexes":["6f1c0000-0000-4000-8000-000000000001"],"blobs":["rest","2xx","hit","user","cached"],"doubles":[42,201]}"#
         );
     }
 
@@ -156,9 +158,10 @@ mod tests {
     fn errors_and_refusals_keep_their_class_and_a_clock_step_back_is_zero_latency() {
         let mut c = ctx(Route::Api("/auth/v1"), true);
         c.token = "refused";
+        c.token_source = "none";
         c.cache = None;
         let p = data_point(&c, 401, 900).unwrap();
-        assert_eq!(p.blobs, ["auth", "4xx", "none", "refused"]);
+        assert_eq!(p.blobs, ["auth", "4xx", "none", "refused", "none"]);
         assert_eq!(p.doubles, [0, 401]);
         assert_eq!(data_point(&c, 503, 1_005).unwrap().blobs[1], "5xx");
     }

@@ -166,6 +166,9 @@ pub struct RequestCtx {
     pub tenant: Option<TenantRecord>,
     pub cache: Option<CacheStatus>,
     pub token: &'static str,
+    /// Where the accepted JWT's verification came from: `cached`, `verified` (this request), or
+    /// `none` (no JWT, or refused). A metrics blob.
+    pub token_source: &'static str,
     /// The caller's Origin header, and whether it may read our answers.
     pub origin: Option<String>,
     pub origin_allowed: bool,
@@ -255,6 +258,7 @@ impl Router {
             tenant: None,
             cache: None,
             token: TokenKind::None.as_str(),
+            token_source: "none",
             origin: req.header("origin").map(str::to_string),
             origin_allowed: false,
             user_origin: String::new(),
@@ -389,6 +393,11 @@ impl Router {
             }
             Ok(()) => {}
         }
+        ctx.token_source = match (&principal.claims, principal.verified_now) {
+            (None, _) => "none",
+            (Some(_), false) => "cached",
+            (Some(_), true) => "verified",
+        };
         if ctx.route == Route::BenchVerify {
             return self.bench_verify(req, project).await;
         }
@@ -447,6 +456,7 @@ impl Router {
             Principal {
                 kind: TokenKind::None,
                 claims: None,
+                verified_now: false,
             }
         } else {
             principals.swap_remove(chosen)

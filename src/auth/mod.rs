@@ -80,11 +80,17 @@ impl TokenKind {
 pub struct Principal {
     pub kind: TokenKind,
     pub claims: Option<Rc<Claims>>,
+    /// A JWT verified for this request, not taken from the verified-token cache (metrics).
+    pub verified_now: bool,
 }
 
 impl Principal {
     fn of(kind: TokenKind) -> Self {
-        Self { kind, claims: None }
+        Self {
+            kind,
+            claims: None,
+            verified_now: false,
+        }
     }
 }
 
@@ -167,18 +173,19 @@ impl Authenticator {
         if token.starts_with("sb_secret_") {
             return Ok(Principal::of(TokenKind::ServiceRole));
         }
-        let claims = match self.tokens.get(&project.name, token, self.now_s()) {
-            Some(c) => c,
+        let (claims, verified_now) = match self.tokens.get(&project.name, token, self.now_s()) {
+            Some(c) => (c, false),
             None => {
                 let c = Rc::new(self.verify(token, project).await?);
                 self.tokens.put(&project.name, token, c.clone());
-                c
+                (c, true)
             }
         };
         let kind = kind_of(&claims).ok_or_else(|| invalid("role not accepted"))?;
         Ok(Principal {
             kind,
             claims: Some(claims),
+            verified_now,
         })
     }
 

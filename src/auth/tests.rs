@@ -442,6 +442,7 @@ fn tenant_ids_claim_must_list_the_tenant() {
         Principal {
             kind: TokenKind::User,
             claims: Some(Rc::new(serde_json::from_value(c).unwrap())),
+            verified_now: true,
         }
     };
     assert!(authorise(&with(json!([ACME])), &tenant, false).is_ok());
@@ -457,6 +458,7 @@ fn tenant_ids_claim_must_list_the_tenant() {
     let no_claim = Principal {
         kind: TokenKind::User,
         claims: Some(Rc::new(serde_json::from_value(user_claims()).unwrap())),
+        verified_now: false,
     };
     assert!(
         authorise(&no_claim, &tenant, false).is_ok(),
@@ -472,6 +474,7 @@ fn service_role_needs_explicit_permission() {
     let svc = Principal {
         kind: TokenKind::ServiceRole,
         claims: None,
+        verified_now: false,
     };
     assert_eq!(
         authorise(&svc, &tenant, false),

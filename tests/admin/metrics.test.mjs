@@ -27,6 +27,7 @@ function row(tenant, at, status, latency, sampleInterval) {
   blobs[STATUS_BLOB] = `${String(status)[0]}xx`;
   blobs[LAYOUT.blobs.indexOf("cache")] = "hit";
   blobs[LAYOUT.blobs.indexOf("token")] = "user";
+  blobs[LAYOUT.blobs.indexOf("token_source")] = "cached";
   const doubles = LAYOUT.doubles.map(() => 0);
   doubles[LATENCY] = latency;
   doubles[LAYOUT.doubles.indexOf("status")] = status;

@@ -53,22 +53,22 @@ describe("per-request Analytics Engine data points", () => {
   });
   beforeEach(() => router.setMetricsMode("record"));
 
-  test("a REST call with a cached token on a cached tenant is one point with every field", async () => {
+  test("a REST call with a cached token on a cached tenant is one point with every field (the first one verified it)", async () => {
     const token = hsToken(up);
     const first = await pointsAfter(() => router.request("acme.app.example", "/rest/v1/contacts?select=*", { headers: bearer(token) }));
     assert.equal(first.res.status, 200);
     assert.equal(first.points.length, 1);
     assert.deepEqual(
       { ...first.points[0], latency_ms: undefined },
-      { tenant_id: ACME.id, route: "rest", status_class: "2xx", cache: "miss", token: "user", latency_ms: undefined, status: 200 },
+      { tenant_id: ACME.id, route: "rest", status_class: "2xx", cache: "miss", token: "user", token_source: "verified", latency_ms: undefined, status: 200 },
     );
 
     const again = await pointsAfter(() => router.request("acme.app.example", "/rest/v1/contacts?select=*", { headers: bearer(token) }));
     assert.equal(again.points.length, 1, "exactly one point per request");
     const p = again.points[0];
     assert.deepEqual(
-      { tenant_id: p.tenant_id, route: p.route, status_class: p.status_class, cache: p.cache, token: p.token, status: p.status },
-      { tenant_id: ACME.id, route: "rest", status_class: "2xx", cache: "hit", token: "user", status: 200 },
+      { tenant_id: p.tenant_id, route: p.route, status_class: p.status_class, cache: p.cache, token: p.token, token_source: p.token_source, status: p.status },
+      { tenant_id: ACME.id, route: "rest", status_class: "2xx", cache: "hit", token: "user", token_source: "cached", status: 200 },
     );
     assert.ok(Number.isFinite(p.latency_ms) && p.latency_ms >= 0 && p.latency_ms < 15000, `latency ${p.latency_ms}`);
     // The point says what the request's log line says.
@@ -95,6 +95,7 @@ describe("per-request Analytics Engine data points", () => {
     assert.equal(points[0].cache, "hit");
     assert.equal(points[0].token, line.token);
     assert.ok(["none", "anon"].includes(points[0].token));
+    assert.equal(points[0].token_source, "none", "no JWT was verified");
   });
 
   test("a refused token is a 4xx point with the token kind refused", async () => {
@@ -104,8 +105,8 @@ describe("per-request Analytics Engine data points", () => {
     assert.equal(res.status, 401);
     assert.equal(points.length, 1);
     assert.deepEqual(
-      [points[0].tenant_id, points[0].route, points[0].status_class, points[0].token, points[0].status],
-      [ACME.id, "rest", "4xx", "refused", 401],
+      [points[0].tenant_id, points[0].route, points[0].status_class, points[0].token, points[0].token_source, points[0].status],
+      [ACME.id, "rest", "4xx", "refused", "none", 401],
     );
   });
 

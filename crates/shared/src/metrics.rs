@@ -11,6 +11,7 @@
 //! | `blob2`   | status class                | `1xx` `2xx` `3xx` `4xx` `5xx`                                 |
 //! | `blob3`   | directory cache outcome     | `hit` `stale` `miss` `static`                                 |
 //! | `blob4`   | token kind (as the log line) | `none` `anon` `user` `service_role` `refused`                |
+//! | `blob5`   | the JWT's verification      | `cached` (verified-token cache) `verified` (this request) `none` (no JWT accepted) |
 //! | `double1` | latency to the response head, ms |                                                          |
 //! | `double2` | HTTP status code            |                                                               |
 
@@ -19,10 +20,11 @@ pub const BLOB_ROUTE: usize = 0;
 pub const BLOB_STATUS_CLASS: usize = 1;
 pub const BLOB_CACHE: usize = 2;
 pub const BLOB_TOKEN: usize = 3;
+pub const BLOB_TOKEN_SOURCE: usize = 4;
 /// How many blobs a point carries.
-pub const BLOBS: usize = 4;
+pub const BLOBS: usize = 5;
 /// The blobs' names by position, as in `metrics_layout.json`.
-pub const BLOB_NAMES: [&str; BLOBS] = ["route", "status_class", "cache", "token"];
+pub const BLOB_NAMES: [&str; BLOBS] = ["route", "status_class", "cache", "token", "token_source"];
 
 pub const DOUBLE_LATENCY_MS: usize = 0;
 pub const DOUBLE_STATUS: usize = 1;
@@ -65,6 +67,7 @@ mod tests {
         assert_eq!(BLOB_NAMES[BLOB_STATUS_CLASS], "status_class");
         assert_eq!(BLOB_NAMES[BLOB_CACHE], "cache");
         assert_eq!(BLOB_NAMES[BLOB_TOKEN], "token");
+        assert_eq!(BLOB_NAMES[BLOB_TOKEN_SOURCE], "token_source");
         assert_eq!(DOUBLE_NAMES[DOUBLE_LATENCY_MS], "latency_ms");
         assert_eq!(DOUBLE_NAMES[DOUBLE_STATUS], "status");
         assert_eq!(blob_column(BLOB_STATUS_CLASS), "blob2");

@@ -11,6 +11,7 @@ use crate::config::AdminConfig;
 use crate::domain_change;
 use crate::error::AdminError;
 use crate::lifecycle;
+use crate::probe;
 use crate::request::{self, CreateTenant};
 use crate::steps;
 
@@ -60,7 +61,13 @@ async fn route(
         segs.as_slice(),
         ["admin", "v1", "tenants"]
             | ["admin", "v1", "tenants", _]
-            | ["admin", "v1", "tenants", _, "suspend" | "resume" | "purge"]
+            | [
+                "admin",
+                "v1",
+                "tenants",
+                _,
+                "suspend" | "resume" | "purge" | "probe-users"
+            ]
             | ["admin", "v1", "provisionings", _]
     );
     if !known {
@@ -85,6 +92,9 @@ async fn route(
         ("DELETE", ["admin", "v1", "tenants", id]) => {
             let t = lifecycle::delete(b, parse_id(id)?, actor).await?;
             Ok(Answer::ok(200, t))
+        }
+        ("POST", ["admin", "v1", "tenants", id, "probe-users"]) => {
+            Ok(Answer::ok(201, probe::create_user(b, parse_id(id)?).await?))
         }
         ("POST", ["admin", "v1", "tenants", id, action]) => {
             let id = parse_id(id)?;

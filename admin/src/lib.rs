@@ -16,6 +16,7 @@ pub mod hook_error;
 pub mod jwks;
 pub mod lifecycle;
 pub mod mailer;
+pub mod probe;
 pub mod request;
 pub mod runner;
 pub mod steps;

@@ -5,10 +5,12 @@
 //   s.stack (tests/support/stack.mjs), s.cf (Cloudflare API test stand-in), s.router (a router whose
 //   certificate-validation origin is the stand-in), s.faults (rules for the admin's outbound requests)
 //   s.tokens.{admin, aal1Admin, user, serviceRole}, s.reconcile(), s.tenantRows(id), await s.stop()
+//   runTenantctl(args, { url, token }) runs the native CLI (TENANTCTL, target/debug/tenantctl)
 
 import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
+import { spawn } from "node:child_process";
 import { startStack, SEED } from "../support/stack.mjs";
 import { startRouter, repoRoot } from "../support/router.mjs";
 import { startCloudflareStandin } from "../support/cloudflare-standin.mjs";
@@ -17,6 +19,23 @@ import { DEFAULT_JWT_SECRET } from "../support/supabase-standin.mjs";
 // admin/build (scripts/build-admin.sh), or the deployable bundle (ADMIN_BUILD_DIR=admin/build/dist).
 export const adminBuildDir = path.resolve(repoRoot, process.env.ADMIN_BUILD_DIR ?? "admin/build");
 export const ADMIN_HOST = "admin.localhost";
+
+/** The native CLI (`cargo build -p tenantctl`). */
+export const TENANTCTL = path.join(repoRoot, "target", "debug", "tenantctl");
+
+/** Runs tenantctl asynchronously (the admin Worker answers it from this process): {code, stdout, stderr, json()}. */
+export function runTenantctl(args, { url, token, env = {} }) {
+  if (!fs.existsSync(TENANTCTL)) throw new Error("tenantctl is not built: run `cargo build -p tenantctl` first");
+  return new Promise((resolve, reject) => {
+    const child = spawn(TENANTCTL, args, { env: { ...process.env, TENANTCTL_URL: url, TENANTCTL_TOKEN: token ?? "", ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) }));
+  });
+}
 
 export function adminBuilt() {
   return ["entry.mjs", "entry.js"].some((f) => fs.existsSync(path.join(adminBuildDir, f)));

@@ -109,6 +109,91 @@ fn random_token(n: usize) -> Result<String, AdminError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::Reply;
+    use futures::future::LocalBoxFuture;
+    use std::cell::RefCell;
+
+    /// A backend answering from a script: the tenant's row and journals, Auth's and REST's writes.
+    struct Script {
+        journal: Value,
+        member_status: u16,
+        calls: RefCell<Vec<String>>,
+    }
+
+    impl Backend for Script {
+        fn send<'a>(
+            &'a self,
+            service: Service,
+            method: &'a str,
+            path: &'a str,
+            _body: Option<Value>,
+        ) -> LocalBoxFuture<'a, Result<Reply, String>> {
+            self.calls
+                .borrow_mut()
+                .push(format!("{service:?} {method} {path}"));
+            let (status, body) = match (service, method) {
+                (Service::Rest, "GET") if path.starts_with("/tenants") => (
+                    200,
+                    json!([{"id": "t", "slug": "probe-1", "status": "active"}]),
+                ),
+                (Service::Rest, "GET") => (200, self.journal.clone()),
+                (Service::Auth, "POST") => {
+                    (200, json!({"id": "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"}))
+                }
+                (Service::Rest, "POST") => (self.member_status, Value::Null),
+                _ => (200, json!({})),
+            };
+            Box::pin(async move { Ok(Reply { status, body }) })
+        }
+
+        fn now_s(&self) -> f64 {
+            0.0
+        }
+    }
+
+    fn script(journal: Value, member_status: u16) -> Script {
+        Script {
+            journal,
+            member_status,
+            calls: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn run(b: &Script) -> Result<Value, AdminError> {
+        futures::executor::block_on(create_user(b, Uuid::nil()))
+    }
+
+    #[test]
+    fn a_customers_tenant_gets_no_user_and_auth_is_never_asked() {
+        let b = script(
+            json!([{"request": {"name": "Acme"}, "status": "succeeded"}]),
+            201,
+        );
+        assert_eq!(run(&b).map_err(|e| e.status()), Err(409));
+        assert!(
+            b.calls.borrow().iter().all(|c| !c.starts_with("Auth")),
+            "{:?}",
+            b.calls.borrow()
+        );
+    }
+
+    #[test]
+    fn a_probe_user_is_a_confirmed_member_and_a_failed_membership_deletes_the_account() {
+        let probe = json!([{"request": {"probe": true}, "status": "succeeded"}]);
+        let ok = script(probe.clone(), 201);
+        let v = run(&ok).unwrap();
+        assert!(v["email"].as_str().unwrap().starts_with("probe-1-"));
+        assert_eq!(
+            ok.calls.borrow().last().unwrap(),
+            "Rest POST /tenant_members"
+        );
+        let failed = script(probe, 409);
+        assert_eq!(run(&failed).map_err(|e| e.status()), Err(409));
+        assert_eq!(
+            failed.calls.borrow().last().unwrap(),
+            "Auth DELETE /admin/users/aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+        );
+    }
 
     #[test]
     fn only_a_succeeded_probe_provisioning_marks_a_probe_tenant() {

@@ -656,6 +656,15 @@ fn plan_attacks<'a>(x: &'a Probe, y: &'a Probe) -> Vec<(&'static str, Vec<Req<'a
     for (name, token) in foreign_tokens(x, y) {
         out.push((name, rw(on_y, Some(token), vec![], true)));
     }
+    // No token at all: the anon key alone.
+    out.push((
+        "anonymous (the anon key alone) on the other's host",
+        rw(on_y, None, vec![], true),
+    ));
+    out.push((
+        "anonymous, straight to the project",
+        rw(To::Project, None, vec![], false),
+    ));
     out.push((
         "straight to the project, bypassing the router",
         rw(To::Project, mine.clone(), vec![], false),

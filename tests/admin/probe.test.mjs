@@ -44,10 +44,11 @@ describe("tenantctl probe", () => {
     const report = r.json();
     assert.equal(report.leaks, 0, JSON.stringify(report.checks.filter((c) => c.result !== "held")));
     assert.equal(report.unproven, 0);
+    assert.equal(report.checks.length, 32);
     assert.deepEqual(report.left_behind, []);
     // Both ways round: the cross-host, forged-header, foreign-token and direct-call families.
     const names = report.checks.map((c) => c.check).join("\n");
-    for (const family of ["on the other's host", "own host with a forged x-tenant-id", "forged x-forwarded-host", "foreign ES256 key", "alg none", "tampered", "bypassing the router", "project with a forged x-tenant-id"]) {
+    for (const family of ["its token on the other's host", "anon key alone", "anonymous, straight to the project", "own host with a forged x-tenant-id", "forged x-forwarded-host", "foreign ES256 key", "alg none", "tampered", "bypassing the router", "project with a forged x-tenant-id"]) {
       assert.equal(names.split(family).length - 1, 2, `${family} in both directions:\n${names}`);
     }
     assert.deepEqual(await probeLeftovers(), { tenants: 0, users: 0, contacts: 0 });

@@ -522,92 +522,74 @@ fn attack(net: &Net, victim: &Probe, reqs: &[Req<'_>]) -> Verdict {
 }
 
 fn plan_attacks<'a>(x: &'a Probe, y: &'a Probe) -> Vec<(&'static str, Vec<Req<'a>>)> {
-    let cid = escape(&y.canary.id);
-    let by_id = format!("/rest/v1/contacts?id=eq.{cid}");
+    let by_id = format!("/rest/v1/contacts?id=eq.{}", escape(&y.canary.id));
     let of_y = format!("/rest/v1/contacts?tenant_id=eq.{}", escape(&y.id));
-    let all = "/rest/v1/contacts?select=*".to_string();
-    let planted =
-        || json!({"name": format!("Probe intruder {}", x.canary.mark), "notes": "intruder"});
-    let rep = || vec![("prefer", "return=representation".to_string())];
-    let req = |to, method, path: &str, token: Option<String>, headers, body| Req {
-        to,
-        method,
-        path: path.to_string(),
-        token,
-        headers,
-        body,
-    };
+    let intruder = format!("Probe intruder {}", x.canary.mark);
     let mine = Some(x.token.clone());
     let (on_y, on_x) = (To::Router(&y.host), To::Router(&x.host));
-    // `plain`: also an insert naming no tenant, which on the victim's host must not land there (on
-    // the attacker's own host it lands, rightly, in the attacker's tenant: not sent).
-    let rw = |to: To<'a>,
-              token: Option<String>,
-              extra: Vec<(&'static str, String)>,
-              plain: bool| {
-        let h = |mut v: Vec<(&'static str, String)>| {
-            v.extend(extra.iter().cloned());
+    // Reads and writes naming the victim; `plain` adds an insert naming no tenant, which on the
+    // victim's host must not land there (on the attacker's own host it lands, rightly, in the
+    // attacker's tenant: not sent). Each write goes twice: with `return=representation` (its answer
+    // could hold the victim's row) and without (as supabase-js writes: a policy that only the
+    // RETURNING's select check stops would let it through).
+    let rw =
+        |to: To<'a>, token: Option<String>, extra: Vec<(&'static str, String)>, plain: bool| {
+            let reads = [
+                format!("{by_id}&select=*"),
+                format!("{of_y}&select=*"),
+                "/rest/v1/contacts?select=*".to_string(),
+            ];
+            let mut writes = vec![
+                (
+                    "POST",
+                    "/rest/v1/contacts".to_string(),
+                    Some(json!({"tenant_id": y.id, "name": intruder})),
+                ),
+                (
+                    "PATCH",
+                    by_id.clone(),
+                    Some(json!({"name": "Probe overwritten"})),
+                ),
+                ("PATCH", of_y.clone(), Some(json!({"notes": "overwritten"}))),
+                ("DELETE", by_id.clone(), None),
+                ("DELETE", of_y.clone(), None),
+            ];
+            if plain {
+                writes.push((
+                    "POST",
+                    "/rest/v1/contacts".to_string(),
+                    Some(json!({"name": intruder, "notes": "intruder"})),
+                ));
+            }
+            let req = |method, path: String, prefer: Option<&str>, body: Option<Value>| {
+                let mut headers = extra.clone();
+                if let Some(p) = prefer {
+                    headers.push(("prefer", p.to_string()));
+                }
+                Req {
+                    to,
+                    method,
+                    path,
+                    token: token.clone(),
+                    headers,
+                    body,
+                }
+            };
+            let mut v: Vec<Req<'a>> = reads
+                .into_iter()
+                .map(|p| req("GET", p, None, None))
+                .collect();
+            for (method, path, body) in writes {
+                v.push(req(
+                    method,
+                    path.clone(),
+                    Some("return=representation"),
+                    body.clone(),
+                ));
+                v.push(req(method, path, None, body));
+            }
             v
         };
-        let mut v = vec![
-            req(to, "GET", &all, token.clone(), h(vec![]), None),
-            req(
-                to,
-                "GET",
-                &format!("{by_id}&select=*"),
-                token.clone(),
-                h(vec![]),
-                None,
-            ),
-            req(
-                to,
-                "GET",
-                &format!("{of_y}&select=*"),
-                token.clone(),
-                h(vec![]),
-                None,
-            ),
-            req(
-                to,
-                "POST",
-                "/rest/v1/contacts",
-                token.clone(),
-                h(rep()),
-                Some(
-                    json!({"tenant_id": y.id, "name": format!("Probe intruder {}", x.canary.mark)}),
-                ),
-            ),
-            req(
-                to,
-                "PATCH",
-                &by_id,
-                token.clone(),
-                h(rep()),
-                Some(json!({"name": "Probe overwritten"})),
-            ),
-            req(
-                to,
-                "PATCH",
-                &of_y,
-                token.clone(),
-                h(rep()),
-                Some(json!({"notes": "overwritten"})),
-            ),
-            req(to, "DELETE", &by_id, token.clone(), h(rep()), None),
-            req(to, "DELETE", &of_y, token.clone(), h(rep()), None),
-        ];
-        if plain {
-            v.push(req(
-                to,
-                "POST",
-                "/rest/v1/contacts",
-                token,
-                h(rep()),
-                Some(planted()),
-            ));
-        }
-        v
-    };
     let mut out = vec![
         (
             "its token on the other's host (read, insert, update, delete)",

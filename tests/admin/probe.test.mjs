@@ -1,7 +1,8 @@
 // `tenantctl probe`, the live isolation probe (issue 15), against the whole local stack: the admin
 // Worker, the router and the project (the Supabase test stand-in on the real Postgres). It holds on
 // the stack as built and leaves no probe tenant or probe user behind; against a deliberately broken
-// policy (contacts readable by everyone) it fails with exit 1, naming the leak. The probe-users route
+// policy (contacts readable by everyone, or an insert policy that checks nothing) it fails with exit
+// 1, naming the leak. The probe-users route
 // it relies on makes users only in tenants provisioned as probes, and only for operators.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -72,6 +73,23 @@ describe("tenantctl probe", () => {
     assert.match(r.stdout, /^LEAK +probe-[0-9a-f]+ -> probe-[0-9a-f]+: .*answered 200 with probe-[0-9a-f]+'s canary/m);
     assert.match(r.stdout, /^\d+ check\(s\): \d+ held, [1-9]\d* leak\(s\), 0 unproven$/m);
     assert.deepEqual(await probeLeftovers(), { tenants: 0, users: 0, contacts: 0 }, "cleaned up after findings too");
+  });
+
+  test("against an insert policy that checks nothing, the probe finds the row planted in the other tenant", async () => {
+    const { rows } = await s.stack.pg.query("select with_check from pg_policies where schemaname = 'public' and tablename = 'contacts' and policyname = 'tenant_isolation_insert'");
+    assert.equal(rows.length, 1);
+    await s.stack.pg.query("alter policy tenant_isolation_insert on public.contacts with check (true)");
+    let r;
+    try {
+      r = await probe(["--json"]);
+    } finally {
+      await s.stack.pg.query(`alter policy tenant_isolation_insert on public.contacts with check (${rows[0].with_check})`);
+    }
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    const leaks = r.json().checks.filter((c) => c.result === "leak");
+    // Written as supabase-js writes (no RETURNING, so no select check to stop it), naming the other's tenant_id.
+    assert.match(leaks[0]?.detail ?? "", /^probe-[0-9a-f]+: 1 row\(s\) planted beside its canary$/);
+    assert.deepEqual(await probeLeftovers(), { tenants: 0, users: 0, contacts: 0 });
   });
 
   test("probe users are made only in probe tenants, only for operators, and go with the tenant's purge", async () => {

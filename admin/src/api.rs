@@ -12,6 +12,7 @@ use crate::domain_change;
 use crate::error::AdminError;
 use crate::lifecycle;
 use crate::metrics;
+use crate::probe;
 use crate::request::{self, CreateTenant};
 use crate::steps;
 
@@ -61,7 +62,13 @@ async fn route(
         segs.as_slice(),
         ["admin", "v1", "tenants"]
             | ["admin", "v1", "tenants", _]
-            | ["admin", "v1", "tenants", _, "suspend" | "resume" | "purge"]
+            | [
+                "admin",
+                "v1",
+                "tenants",
+                _,
+                "suspend" | "resume" | "purge" | "probe-users"
+            ]
             | ["admin", "v1", "provisionings", _]
             | ["admin", "v1", "tenants", _, "metrics"]
             | ["admin", "v1", "metrics", "top"]
@@ -92,13 +99,12 @@ async fn route(
         ("GET", ["admin", "v1", "metrics", "top"]) => {
             Ok(Answer::ok(200, metrics::top(b, cfg, r.query).await?))
         }
-        // Before the POST arm below, which takes any last segment as an action (purge by default).
-        (_, ["admin", "v1", "tenants", _, "metrics"] | ["admin", "v1", "metrics", "top"]) => {
-            Err(AdminError::MethodNotAllowed)
-        }
         ("DELETE", ["admin", "v1", "tenants", id]) => {
             let t = lifecycle::delete(b, parse_id(id)?, actor).await?;
             Ok(Answer::ok(200, t))
+        }
+        ("POST", ["admin", "v1", "tenants", id, "probe-users"]) => {
+            Ok(Answer::ok(201, probe::create_user(b, parse_id(id)?).await?))
         }
         ("POST", ["admin", "v1", "tenants", id, action]) => {
             let id = parse_id(id)?;
@@ -110,10 +116,12 @@ async fn route(
                         "body larger than {MAX_BODY} bytes"
                     )))
                 }
-                _ => {
+                "purge" => {
                     let over = lifecycle::parse_purge(r.body)?;
                     lifecycle::purge(b, cfg, id, actor, over).await?
                 }
+                // Named, never a default: a POST to any other known segment (e.g. `metrics`) is 405.
+                _ => return Err(AdminError::MethodNotAllowed),
             };
             Ok(Answer::ok(200, t))
         }

@@ -17,6 +17,7 @@ pub mod jwks;
 pub mod lifecycle;
 pub mod mailer;
 pub mod metrics;
+pub mod probe;
 pub mod request;
 pub mod runner;
 pub mod steps;

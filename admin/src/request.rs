@@ -18,6 +18,7 @@ struct Body {
     custom_domain: Option<String>,
     signup: Option<String>,
     branding: Option<Value>,
+    probe: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +30,11 @@ pub struct CreateTenant {
     pub custom_domain: Option<String>,
     pub signup: String,
     pub branding: Value,
+    /// A tenant `tenantctl probe` makes for itself (README, "The live isolation probe"): no
+    /// invitation is mailed, and only such a tenant takes probe users (`crate::probe`). Absent from
+    /// the journal when false, so an ordinary request's digest is what it always was.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub probe: bool,
 }
 
 fn bad(d: impl Into<String>) -> AdminError {
@@ -85,6 +91,7 @@ pub fn parse_create(bytes: &[u8], reserved: &[String]) -> Result<CreateTenant, A
         custom_domain,
         signup,
         branding,
+        probe: b.probe.unwrap_or(false),
     })
 }
 
@@ -131,7 +138,26 @@ mod tests {
             (r.slug.as_str(), r.admin_email.as_str(), r.signup.as_str()),
             ("acme-clinic", "boss@acme.com", "invite_only")
         );
-        assert!(r.branding.is_object() && r.custom_domain.is_none());
+        assert!(r.branding.is_object() && r.custom_domain.is_none() && !r.probe);
+    }
+
+    #[test]
+    fn the_probe_flag_is_kept_and_left_out_of_ordinary_journals() {
+        let ordinary = p(r#"{"name":"Acme","plan":"pro","admin_email":"a@b.co"}"#).unwrap();
+        let json = serde_json::to_value(&ordinary).unwrap();
+        assert!(json.get("probe").is_none(), "{json}");
+        let probe =
+            p(r#"{"name":"Probe","plan":"pro","admin_email":"a@b.co","probe":true}"#).unwrap();
+        assert!(probe.probe);
+        let back: CreateTenant =
+            serde_json::from_value(serde_json::to_value(&probe).unwrap()).unwrap();
+        assert!(back.probe);
+        assert_eq!(
+            p(r#"{"name":"P","plan":"pro","admin_email":"a@b.co","probe":1}"#)
+                .unwrap_err()
+                .status(),
+            400
+        );
     }
 
     #[test]

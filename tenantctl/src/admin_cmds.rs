@@ -15,6 +15,10 @@ pub enum Outcome {
     Done,
     /// A provisioning ran and failed (compensated): exit code 5.
     ProvisioningFailed,
+    /// probe: a leak (exit code 1).
+    Findings,
+    /// probe: no leak, but a check could not be proved or something it made was left (exit code 3).
+    Incomplete,
 }
 
 pub fn run(cmd: &str, a: &mut Args, admin: &Admin, as_json: bool) -> Result<Outcome, Failure> {
@@ -170,27 +174,15 @@ fn create(a: &mut Args, admin: &Admin, as_json: bool) -> Result<Outcome, Failure
         );
     }
     // Follow the journal: one line per step as its status changes.
-    let mut seen: HashMap<String, String> = HashMap::new();
-    let journal = loop {
-        let j = admin.call("GET", &format!("/admin/v1/provisionings/{id}"), None, None)?;
-        for st in j["steps"].as_array().into_iter().flatten() {
-            let (name, status) = (s(&st["name"]), s(&st["status"]));
-            if seen.get(&name) != Some(&status) {
-                if !as_json {
-                    let err = st["error"]
-                        .as_str()
-                        .map(|e| format!(" ({e})"))
-                        .unwrap_or_default();
-                    println!("  {name:<16} {status}{err}");
-                }
-                seen.insert(name, status);
-            }
+    let journal = follow(admin, &id, |st| {
+        if !as_json {
+            let err = st["error"]
+                .as_str()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            println!("  {:<16} {}{err}", s(&st["name"]), s(&st["status"]));
         }
-        if matches!(j["status"].as_str(), Some("succeeded" | "failed")) {
-            break j;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(300));
-    };
+    })?;
     if as_json {
         println!(
             "{}",
@@ -209,6 +201,31 @@ fn create(a: &mut Args, admin: &Admin, as_json: bool) -> Result<Outcome, Failure
     } else {
         Outcome::ProvisioningFailed
     })
+}
+
+/// Polls provisioning `id` until it succeeded or failed, calling `on_step` with each step whose
+/// status changed; answers the finished journal.
+pub fn follow(admin: &Admin, id: &str, mut on_step: impl FnMut(&Value)) -> Result<Value, Failure> {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    loop {
+        let j = admin.call(
+            "GET",
+            &format!("/admin/v1/provisionings/{}", escape(id)),
+            None,
+            None,
+        )?;
+        for st in j["steps"].as_array().into_iter().flatten() {
+            let (name, status) = (s(&st["name"]), s(&st["status"]));
+            if seen.get(&name) != Some(&status) {
+                on_step(st);
+                seen.insert(name, status);
+            }
+        }
+        if matches!(j["status"].as_str(), Some("succeeded" | "failed")) {
+            return Ok(j);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
 }
 
 fn tenant_path(a: &Args, tail: &str) -> Result<String, Failure> {
@@ -237,7 +254,7 @@ fn s(v: &Value) -> String {
         .unwrap_or_else(|| v.to_string())
 }
 
-pub(crate) fn escape(v: &str) -> String {
+pub fn escape(v: &str) -> String {
     v.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -249,7 +266,7 @@ pub(crate) fn escape(v: &str) -> String {
         .collect()
 }
 
-fn random_key() -> String {
+pub fn random_key() -> String {
     let mut b = [0u8; 16];
     let ok = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b));
     if ok.is_err() {

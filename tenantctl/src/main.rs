@@ -1,11 +1,13 @@
 //! tenantctl, the operators' CLI (issue 15; README, "The operator's day with tenantctl").
 //!
 //! Over the admin API (`--url`/`TENANTCTL_URL`, `--token`/`TENANTCTL_TOKEN`): create, list, show,
-//! suspend, resume, delete, purge, domain, top (the busiest tenants). Needing no admin service: lint (a database's catalog).
+//! suspend, resume, delete, purge, domain, top (the busiest tenants), and probe (the live isolation
+//! probe, also through the router and the project). Needing no admin service: lint (a database's catalog).
 //!
 //! Exit codes scripts can rely on:
-//!   0 done (lint: no finding)   1 lint findings   2 usage
-//!   3 unreachable (the database, the admin API, or its 5xx)
+//!   0 done (lint: no finding; probe: every check held)   1 lint findings, probe leaks   2 usage
+//!   3 unreachable (the database, the admin API, or its 5xx; probe: a check left unproven, or
+//!     something it made could not be removed)
 //!   4 refused by the admin API (4xx: unauthorised, not found, conflict, invalid)
 //!   5 a provisioning ran and failed (its steps were compensated)
 
@@ -13,6 +15,7 @@ mod admin_cmds;
 mod args;
 mod client;
 mod lint;
+mod probe;
 mod top;
 
 use std::process::ExitCode;
@@ -25,6 +28,7 @@ const USAGE: &str = "usage: tenantctl [--url URL] [--token TOKEN] [--json] COMMA
   list [--status active|suspended] [--q TEXT] [--limit N] [--cursor SLUG]
   show ID | suspend ID | resume ID | delete ID | purge ID [--override] | domain ID HOSTNAME
   top [--since TIME|15m|6h|7d] [--until TIME] [--limit N]   (the busiest tenants, from Analytics Engine)
+  probe --supabase-url URL --anon-key KEY [--router-url URL] [--host A --host B] [--plan PLAN]
   lint --db-url URL [--schema NAME]...   (no admin service; DATABASE_URL also works)
 URL and TOKEN also from TENANTCTL_URL and TENANTCTL_TOKEN (an aal2 platform-admin access token).";
 
@@ -62,6 +66,8 @@ fn main() -> ExitCode {
     let admin = Admin::new(&url, &token);
     let r = if cmd == "top" {
         top::run(&mut a, &admin, as_json)
+    } else if cmd == "probe" {
+        probe::run(&mut a, &admin, as_json)
     } else {
         admin_cmds::run(&cmd, &mut a, &admin, as_json)
     };
@@ -71,6 +77,8 @@ fn main() -> ExitCode {
     match r {
         Ok(admin_cmds::Outcome::Done) => ExitCode::SUCCESS,
         Ok(admin_cmds::Outcome::ProvisioningFailed) => ExitCode::from(EXIT_PROVISIONING_FAILED),
+        Ok(admin_cmds::Outcome::Findings) => ExitCode::from(EXIT_FINDINGS),
+        Ok(admin_cmds::Outcome::Incomplete) => ExitCode::from(EXIT_UNREACHABLE),
         Err(Failure::Refused { status: 0, body }) => {
             usage(body["message"].as_str().unwrap_or("usage"))
         }

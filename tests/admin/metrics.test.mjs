@@ -7,7 +7,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { startAdminStack, runTenantctl, TENANTCTL_BIN } from "./support.mjs";
+import { startAdminStack, runTenantctl, TENANTCTL } from "./support.mjs";
 import { SEED } from "../support/stack.mjs";
 import { repoRoot } from "../support/router.mjs";
 import { startRecordingRouter } from "../support/metrics-recorder.mjs";
@@ -216,7 +216,7 @@ describe("per-tenant metrics from Workers Analytics Engine", () => {
   });
 
   test("tenantctl top prints the busiest tenants, says when metrics are off, and exits as the other commands", async () => {
-    assert.ok(fs.existsSync(TENANTCTL_BIN), "tenantctl is not built: run `cargo build -p tenantctl` first");
+    assert.ok(fs.existsSync(TENANTCTL), "tenantctl is not built: run `cargo build -p tenantctl` first");
     const ctl = (args, o = {}) => runTenantctl(args, { url: s.admin.url, token: s.tokens.admin, ...o });
     const text = await ctl(["top", "--since", SINCE, "--until", UNTIL]);
     assert.equal(text.code, 0, text.stderr);

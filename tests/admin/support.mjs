@@ -8,6 +8,7 @@
 //   startAdminStack({ analytics: true }): the admin reads Workers Analytics Engine through s.analytics
 //   (tests/support/analytics-standin.mjs, on the stack's PostgreSQL; its ANALYTICS_* vars: s.analyticsVars)
 //   s.startAdmin(extraVars): one more admin Worker on the same stack (e.g. without analytics)
+//   runTenantctl(args, { url, token }) runs the native CLI (TENANTCTL, target/debug/tenantctl)
 
 import fs from "node:fs";
 import path from "node:path";
@@ -24,13 +25,13 @@ export const adminBuildDir = path.resolve(repoRoot, process.env.ADMIN_BUILD_DIR 
 export const ADMIN_HOST = "admin.localhost";
 
 /** The native CLI (`cargo build -p tenantctl`). */
-export const TENANTCTL_BIN = path.join(repoRoot, "target", "debug", "tenantctl");
+export const TENANTCTL = path.join(repoRoot, "target", "debug", "tenantctl");
 
-/** Runs tenantctl against `url` with `token` (asynchronously: the admin Worker answers it from this process). */
-export function runTenantctl(args, { url, token }) {
+/** Runs tenantctl asynchronously (the admin Worker answers it from this process): {code, stdout, stderr, json()}. */
+export function runTenantctl(args, { url, token, env = {} }) {
+  if (!fs.existsSync(TENANTCTL)) throw new Error("tenantctl is not built: run `cargo build -p tenantctl` first");
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, TENANTCTL_URL: url, TENANTCTL_TOKEN: token ?? "" };
-    const child = spawn(TENANTCTL_BIN, args, { env });
+    const child = spawn(TENANTCTL, args, { env: { ...process.env, TENANTCTL_URL: url, TENANTCTL_TOKEN: token ?? "", ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

@@ -4,32 +4,18 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import path from "node:path";
 import crypto from "node:crypto";
-import { spawn } from "node:child_process";
-import { startAdminStack } from "./support.mjs";
-import { repoRoot } from "../support/router.mjs";
+import { startAdminStack, runTenantctl, TENANTCTL } from "./support.mjs";
 
-const BIN = path.join(repoRoot, "target", "debug", "tenantctl");
 let s;
 
-/** Runs tenantctl (asynchronously: the admin Worker answers it from this process). */
 function ctl(args, { token = s.tokens.admin, url = s.admin.url } = {}) {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, TENANTCTL_URL: url, TENANTCTL_TOKEN: token ?? "" };
-    const child = spawn(BIN, args, { env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) }));
-  });
+  return runTenantctl(args, { url, token });
 }
 
 describe("tenantctl over the admin API", () => {
   before(async () => {
-    if (!fs.existsSync(BIN)) throw new Error("tenantctl is not built: run `cargo build -p tenantctl` first");
+    if (!fs.existsSync(TENANTCTL)) throw new Error("tenantctl is not built: run `cargo build -p tenantctl` first");
     s = await startAdminStack();
   });
   after(async () => {

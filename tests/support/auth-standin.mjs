@@ -17,6 +17,9 @@
 //   POST /auth/v1/invite                         (service_role) email + data: an invited, unconfirmed
 //                                                user, and a code mailed to them
 //   GET  /auth/v1/user                           the user of the bearer token
+//   POST /auth/v1/admin/users                    (service_role) email + password [+ email_confirm,
+//                                                app_metadata, user_metadata]: GoTrue's adminUserCreate,
+//                                                no mail sent; 422 email_exists for a taken address
 //   DELETE /auth/v1/admin/users/:id              (service_role) deletes the user and ends their
 //                                                sessions: 200 {}, or 404 user_not_found
 //   POST /auth/v1/logout[?scope=global|local|others]  revokes sessions, 204
@@ -554,6 +557,38 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     return userJson(user);
   }
 
+  // POST /admin/users (admin): GoTrue's adminUserCreate (internal/api/admin.go): the user made as
+  // asked, confirmed only with email_confirm, app_metadata merged over the provider fields; no mail.
+  async function adminCreateUser(req, body) {
+    const token = bearerOf(req);
+    const v = token ? verifyJwt(token, { secret: jwtSecret, publicKeys }) : { ok: false };
+    if (!v.ok || v.claims.role !== "service_role") throw new AuthError(403, "not_admin", "User not allowed");
+    const email = emailOf(body);
+    const password = typeof body.password === "string" ? body.password : "";
+    if (password && password.length < 6) {
+      throw new AuthError(422, "weak_password", "Password should be at least 6 characters.", { weak_password: { reasons: ["length"] } });
+    }
+    const obj = (x) => (x && typeof x === "object" && !Array.isArray(x) ? x : {});
+    const appMeta = { ...obj(body.app_metadata), provider: "email", providers: ["email"] };
+    const user = await tx(async (c) => {
+      const r = await c.query("select 1 from auth.users where lower(email) = $1", [email]);
+      if (r.rowCount) throw new AuthError(422, "email_exists", "A user with this email address has already been registered");
+      const h = password ? (await c.query("select extensions.crypt($1, extensions.gen_salt('bf', 10)) as h", [password])).rows[0].h : "";
+      await c.query("set local role supabase_auth_admin");
+      const ins = await c.query(
+        `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+           confirmation_token, recovery_token, email_change_token_new, email_change,
+           raw_app_meta_data, raw_user_meta_data, created_at, updated_at, is_anonymous)
+         values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', $2, $3,
+           case when $6 then now() end, '', '', '', '', $4::jsonb, $5::jsonb, now(), now(), false)
+         returning *`,
+        [crypto.randomUUID(), email, h, JSON.stringify(appMeta), JSON.stringify(obj(body.user_metadata)), body.email_confirm === true],
+      );
+      return ins.rows[0];
+    });
+    return userJson(user);
+  }
+
   // DELETE /admin/users/:id (admin): GoTrue's hard delete (internal/api/admin.go, adminUserDelete).
   async function adminDeleteUser(req, id) {
     const token = bearerOf(req);
@@ -650,6 +685,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       if (p === "/auth/v1/verify" && req.method === "POST") return sendJson(res, 200, await verify(json()));
       if (p === "/auth/v1/invite" && req.method === "POST") return sendJson(res, 200, await invite(req, json()));
       const adminUser = p.match(/^\/auth\/v1\/admin\/users\/([^/]+)$/);
+      if (p === "/auth/v1/admin/users" && req.method === "POST") return sendJson(res, 200, await adminCreateUser(req, json()));
       if (adminUser && req.method === "DELETE") return sendJson(res, 200, await adminDeleteUser(req, adminUser[1]));
       if (p === "/auth/v1/user" && req.method === "GET") {
         const { user } = await currentUser(req);
@@ -665,7 +701,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
         res.writeHead(204);
         return res.end();
       }
-      throw new AuthError(404, "not_found", "Not Found (this Auth test stand-in implements only signup, token, otp, verify, invite, admin/users delete, user, logout, jwks)");
+      throw new AuthError(404, "not_found", "Not Found (this Auth test stand-in implements only signup, token, otp, verify, invite, admin/users create and delete, user, logout, jwks)");
     } catch (e) {
       if (e instanceof AuthError) return sendAuthError(res, e);
       console.error("auth stand-in:", e);

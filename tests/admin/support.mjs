@@ -5,6 +5,7 @@
 //   s.stack (tests/support/stack.mjs), s.cf (Cloudflare API test stand-in), s.router (a router whose
 //   certificate-validation origin is the stand-in), s.faults (rules for the admin's outbound requests)
 //   s.tokens.{admin, aal1Admin, user, serviceRole}, s.reconcile(), s.tenantRows(id), await s.stop()
+//   startAdminStack({ adminVars: { … } }) adds or overrides the admin Worker's vars (tests/browser).
 
 import fs from "node:fs";
 import path from "node:path";
@@ -28,7 +29,7 @@ async function forward(request) {
   return fetch(request.url, { method: request.method, headers: request.headers, body, redirect: "manual" });
 }
 
-export async function startAdminStack() {
+export async function startAdminStack({ adminVars = {} } = {}) {
   if (!adminBuilt()) throw new Error("the admin Worker is not built: run `bash scripts/build-admin.sh` first");
   // Operators' tokens are the stand-in's ES256 ones, verified against its JWKS as the router does.
   const stack = await startStack({ seed: true });
@@ -60,6 +61,11 @@ export async function startAdminStack() {
       CLOUDFLARE_API_TOKEN: cf.token,
       CLOUDFLARE_ZONE_ID: cf.zoneId,
       BASE_DOMAINS: "localhost",
+      // The operator console's page (admin/console): the publishable key supabase-js signs in with,
+      // and the CNAME target its DNS instructions name.
+      SUPABASE_ANON_KEY: stack.anonKey,
+      CNAME_TARGET: "fallback.localhost",
+      ...adminVars,
     },
     {
       buildDir: adminBuildDir,

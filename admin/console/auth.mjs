@@ -33,7 +33,11 @@ export async function signOut() {
   await supabase().auth.signOut({ scope: "local" });
 }
 
-/** Answers once the session is aal2 (rendering the sign-in and second-factor forms into `main` meanwhile). */
+/**
+ * Answers once the session is aal2 (rendering the sign-in and second-factor forms into `main`
+ * meanwhile) — or at once for a user who claims no platform role: asking them for a second factor
+ * would be pointless, and the admin API's refusal is what they are shown.
+ */
 export async function ensureSignedIn(main) {
   for (;;) {
     const session = await currentSession();
@@ -41,6 +45,7 @@ export async function ensureSignedIn(main) {
       await passwordForm(main);
       continue;
     }
+    if (session.user?.app_metadata?.platform_role !== "admin") return session;
     const { data: aal, error } = await supabase().auth.mfa.getAuthenticatorAssuranceLevel();
     if (error) {
       await signOut();

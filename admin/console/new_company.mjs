@@ -107,7 +107,8 @@ export async function newCompanyPage(main) {
       }
     }
     if (j.status === "failed") {
-      const failed = j.steps.find((s) => s.status === "failed");
+      // The failed step is compensated too (it may have acted before failing): it is the one with an error.
+      const failed = j.steps.find((s) => s.status === "failed") ?? j.steps.find((s) => s.error);
       const undone = j.steps.filter((s) => s.status === "compensated").map((s) => STEP_NAMES[s.name] ?? s.name);
       fill(outcome, h("div", { class: "alert", role: "alert", id: "failed" },
         h("p", {}, `Failed at: ${STEP_NAMES[failed?.name] ?? failed?.name ?? "a step"}.`),

@@ -5,7 +5,8 @@
 //   s.stack (tests/support/stack.mjs), s.cf (Cloudflare API test stand-in), s.router (a router whose
 //   certificate-validation origin is the stand-in), s.faults (rules for the admin's outbound requests)
 //   s.tokens.{admin, aal1Admin, user, serviceRole}, s.reconcile(), s.tenantRows(id), await s.stop()
-//   startAdminStack({ adminVars: { … } }) adds or overrides the admin Worker's vars (tests/browser).
+//   startAdminStack({ adminVars: { … }, cloudflare: { validationDelayMs } }) adds or overrides the admin
+//   Worker's vars and the Cloudflare stand-in's options (tests/browser).
 
 import fs from "node:fs";
 import path from "node:path";
@@ -29,11 +30,11 @@ async function forward(request) {
   return fetch(request.url, { method: request.method, headers: request.headers, body, redirect: "manual" });
 }
 
-export async function startAdminStack({ adminVars = {} } = {}) {
+export async function startAdminStack({ adminVars = {}, cloudflare = {} } = {}) {
   if (!adminBuilt()) throw new Error("the admin Worker is not built: run `bash scripts/build-admin.sh` first");
   // Operators' tokens are the stand-in's ES256 ones, verified against its JWKS as the router does.
   const stack = await startStack({ seed: true });
-  const cf = await startCloudflareStandin();
+  const cf = await startCloudflareStandin(cloudflare);
   const supabaseHost = new URL(stack.supabase.url).host;
   // A router whose origin, for certificate validation paths, is Cloudflare's edge (the stand-in).
   const router = await startRouter(stack.routerVars, {

@@ -160,7 +160,15 @@ test("charts: a fixed point list becomes polylines scaled to the highest value; 
 
 test("a user who is no platform administrator is refused with the admin API's answer", { timeout: 60_000 }, async () => {
   const { page, ctx } = await freshPage();
-  await signIn(page, SEED.users.alice.email);
+  // By keyboard alone: the form focuses the email field; Tab, then Enter submits.
+  await page.goto(`${base}/`);
+  await page.waitForSelector("#signin");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "signin-email");
+  await page.keyboard.type(SEED.users.alice.email);
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "signin-password");
+  await page.keyboard.type(SEED.password);
+  await page.keyboard.press("Enter");
   await page.waitForSelector("#refused");
   const text = await page.textContent("#refused");
   assert.match(text, /Not an operator/);

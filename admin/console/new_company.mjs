@@ -94,7 +94,9 @@ export async function newCompanyPage(main) {
     let j = journal;
     for (;;) {
       fill(steps, ...(j.steps ?? []).map((s) => h("li", { "data-step": s.name, "data-status": s.status },
-        badge(STEP_WORDS[s.status] ?? s.status, s.status), h("span", {}, STEP_NAMES[s.name] ?? s.name),
+        // A step still pending once the provisioning failed never ran.
+        j.status === "failed" && s.status === "pending" ? badge("not run", "skipped") : badge(STEP_WORDS[s.status] ?? s.status, s.status),
+        h("span", {}, STEP_NAMES[s.name] ?? s.name),
         s.error ? h("span", { class: "error mono" }, s.error) : null)));
       if (j.status === "succeeded" || j.status === "failed") break;
       await new Promise((r) => setTimeout(r, POLL_MS));

@@ -43,8 +43,11 @@ function page(env) {
 }
 
 async function passAuth(request, env, url) {
-  // Auth's admin endpoints are the service role's: never through the console's host.
-  if (url.pathname.startsWith("/auth/v1/admin")) {
+  // One spelling of the path (no empty segments), checked and forwarded as is.
+  const path = url.pathname.replace(/\/{2,}/g, "/");
+  // Auth's admin endpoints are the service role's: never through the console's host (the
+  // pass-through adds no credential, so this is defence in depth).
+  if (/^\/auth\/v1\/admin(\/|$)/i.test(path)) {
     return Response.json({ code: "not_found", message: "Not found", details: null, hint: null }, { status: 404 });
   }
   const base = String(env.SUPABASE_URL ?? "").replace(/\/+$/, "");
@@ -57,7 +60,7 @@ async function passAuth(request, env, url) {
   const body = ["GET", "HEAD"].includes(request.method) ? undefined : await request.arrayBuffer();
   let upstream;
   try {
-    upstream = await fetch(`${base}${url.pathname}${url.search}`, { method: request.method, headers, body, redirect: "manual" });
+    upstream = await fetch(`${base}${path}${url.search}`, { method: request.method, headers, body, redirect: "manual" });
   } catch (e) {
     return Response.json({ code: 503, error_code: "auth_unavailable", msg: `Auth is unreachable: ${e}` }, { status: 503 });
   }

@@ -1,9 +1,33 @@
 // Companies: a searchable, paginated table (GET /admin/v1/tenants?include=usage), 25 a page, pages
 // by the API's slug cursor.
 import { h, fill, errorBox, loading, badge, when } from "./dom.mjs";
-import { api } from "./api.mjs";
+import { api, ApiError } from "./api.mjs";
 
 const PAGE = 25;
+const HOUR = 3600_000;
+
+/** The busiest companies of the last hour (GET /admin/v1/metrics/top), or "metrics are off". */
+async function busiest(el) {
+  const until = new Date();
+  const q = new URLSearchParams({ since: new Date(until.getTime() - HOUR).toISOString(), until: until.toISOString(), limit: "5" });
+  let r;
+  try {
+    r = await api("GET", `/admin/v1/metrics/top?${q}`);
+  } catch (e) {
+    // A deployment without the metrics route is a deployment without metrics.
+    if (e instanceof ApiError && e.status === 404 && e.code === "not_found") r = { enabled: false };
+    else return fill(el, h("h2", {}, "Busiest in the last hour"), errorBox(e, "Could not read the metrics"));
+  }
+  if (r.enabled !== true) {
+    return fill(el, h("h2", {}, "Busiest in the last hour"), h("p", { class: "state", id: "top-metrics-off" }, "Metrics are off: no Analytics Engine binding is configured for the router."));
+  }
+  const rows = (r.tenants ?? []).map((t) => h("tr", {},
+    h("td", {}, t.tenant_id ? h("a", { href: `#/c/${t.tenant_id}` }, t.name ?? t.slug) : t.slug),
+    h("td", {}, String(t.requests ?? 0)), h("td", {}, `${((t.error_rate ?? 0) * 100).toFixed(2)}%`), h("td", {}, t.p95_ms == null ? "—" : `${Math.round(t.p95_ms)} ms`)));
+  fill(el, h("h2", {}, "Busiest in the last hour"), rows.length === 0 ? h("p", { class: "state" }, "No traffic in the last hour.")
+    : h("div", { class: "table-wrap" }, h("table", { id: "top-table" },
+      h("thead", {}, h("tr", {}, ...["Company", "Requests", "Errors", "p95"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows))));
+}
 
 function usage(u) {
   if (!u) return "—";
@@ -28,7 +52,9 @@ export async function companiesPage(main) {
     h("div", {}, h("label", { for: "search" }, "Search"), q),
     h("div", {}, h("label", { for: "status-filter" }, "Status"), status),
     h("button", { type: "submit" }, "Search"));
-  fill(main, h("h1", {}, "Companies"), form, body, h("nav", { class: "pager", "aria-label": "Pages" }, prev, next));
+  const top = h("section", { class: "card", id: "busiest" }, loading("the busiest companies"));
+  fill(main, h("h1", {}, "Companies"), form, body, h("nav", { class: "pager", "aria-label": "Pages" }, prev, next), top);
+  busiest(top);
 
   const cursors = [null]; // the cursor of each page shown so far
   let page = 0;

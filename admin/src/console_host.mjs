@@ -6,12 +6,14 @@
 // scripts/build-admin.sh copies this file next to worker-build's output.
 import { INDEX_HTML, ASSETS, VERSION } from "./console_assets.mjs";
 
-// What the page may load and call: only this origin; charts are inline SVG, colours set through CSSOM.
+// What the page may load and call: only this origin (and https images: tenants' logos); charts are
+// inline SVG, colours set through CSSOM.
 const CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  // Tenants' logos (branding.logo_url) are https URLs of their own.
+  "img-src 'self' data: https:",
   "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",

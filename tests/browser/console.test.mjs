@@ -208,6 +208,8 @@ test("an admin signed in with a password only (aal1) is asked for the second fac
 test("create a company through the form, follow it to the list and its page, suspend, resume, delete, purge", { timeout: 180_000 }, async () => {
   const { page, ctx, errors } = await adminPage();
   assert.ok(await page.isVisible(`tr[data-slug="${SEED.acme.slug}"]`), "the seeded company is listed");
+  // No metrics route on this build (404) reads as metrics off, as {"enabled": false} would.
+  await page.waitForSelector("#top-metrics-off");
   await shots(page, "03-companies");
   const hex = crypto.randomBytes(3).toString("hex");
   const name = `Browser Clinic ${hex}`;
@@ -344,6 +346,18 @@ test("a failed provisioning step is shown with what was rolled back", { timeout:
   await page.waitForFunction(() => /is taken/.test(document.getElementById("slug-note").textContent));
   await page.click("#create-company");
   await page.waitForFunction(() => /This slug is taken/.test(document.querySelector("#new-company .alert")?.textContent ?? ""));
+  await ctx.close();
+});
+
+test("a metrics answer of {\"enabled\": false} reads as metrics off on a company's page", { timeout: 60_000 }, async () => {
+  const { page, ctx } = await adminPage();
+  // The contract of the metrics route without analytics configuration (this build has no such route).
+  await page.route("**/admin/v1/tenants/*/metrics?*", (route) => route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ enabled: false }) }));
+  await page.goto(`${base}/#/c/${SEED.acme.id}`);
+  await page.waitForSelector("#metrics-off");
+  assert.match(await page.textContent("#traffic"), /Metrics are off/);
+  assert.equal(await page.$$eval("#traffic svg", (x) => x.length), 0);
+  await shots(page, "11-company-seeded");
   await ctx.close();
 });
 

@@ -11,3 +11,6 @@ export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/.bin/esbuild}"
 cd admin
 worker-build --release
 cp src/entry.mjs build/entry.mjs
+cp src/console_host.mjs build/console_host.mjs
+# The operator console, bundled into one module the entry imports (admin/build/console_assets.mjs).
+node ../scripts/build-console.mjs

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::authz;
 use crate::backend::{call, rpc, Backend, Service};
 use crate::config::AdminConfig;
+use crate::console_api;
 use crate::domain_change;
 use crate::error::AdminError;
 use crate::lifecycle;
@@ -72,6 +73,8 @@ async fn route(
             | ["admin", "v1", "provisionings", _]
             | ["admin", "v1", "tenants", _, "metrics"]
             | ["admin", "v1", "metrics", "top"]
+            | ["admin", "v1", "tenants", _, "members" | "audit"]
+            | ["admin", "v1", "slug" | "plans"]
     );
     if !known {
         return Err(AdminError::NotFound);
@@ -99,6 +102,19 @@ async fn route(
         ("GET", ["admin", "v1", "metrics", "top"]) => {
             Ok(Answer::ok(200, metrics::top(b, cfg, r.query).await?))
         }
+        ("GET", ["admin", "v1", "tenants", id, "members"]) => Ok(Answer::ok(
+            200,
+            console_api::members(b, parse_id(id)?).await?,
+        )),
+        ("GET", ["admin", "v1", "tenants", id, "audit"]) => Ok(Answer::ok(
+            200,
+            console_api::audit(b, parse_id(id)?, r.query).await?,
+        )),
+        ("GET", ["admin", "v1", "plans"]) => Ok(Answer::ok(200, console_api::plans(b).await?)),
+        ("GET", ["admin", "v1", "slug"]) => Ok(Answer::ok(
+            200,
+            console_api::slug_check(b, cfg, r.query).await?,
+        )),
         ("DELETE", ["admin", "v1", "tenants", id]) => {
             let t = lifecycle::delete(b, parse_id(id)?, actor).await?;
             Ok(Answer::ok(200, t))
@@ -253,32 +269,47 @@ async fn provisioning(b: &dyn Backend, id: Uuid) -> Result<Answer, AdminError> {
     Ok(Answer::ok(200, public_journal(&row)))
 }
 
-const TENANT_SELECT: &str = "id,slug,name,status,custom_domain,signup,branding,created_at";
+const TENANT_SELECT: &str =
+    "id,slug,name,status,custom_domain,signup,branding,created_at,deleted_at,purge_after";
 
 async fn list(b: &dyn Backend, query: Option<&str>) -> Result<Answer, AdminError> {
-    let (mut status, mut q, mut limit, mut cursor) = (None, None, 50u32, None);
+    let (mut status, mut q, mut limit, mut cursor, mut usage) = (None, None, None, None, false);
     for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match k.as_ref() {
-            "status" if ["active", "suspended"].contains(&v.as_ref()) => {
+            "include" if v == "usage" => usage = true,
+            "status" if ["active", "suspended", "deleted"].contains(&v.as_ref()) => {
                 status = Some(v.to_string())
             }
             "status" => {
                 return Err(AdminError::InvalidBody(
-                    "status is active or suspended".into(),
+                    "status is active, suspended or deleted".into(),
                 ))
             }
             "q" => q = Some(v.to_string()),
             "limit" => {
-                limit = v
-                    .parse()
-                    .ok()
-                    .filter(|l| (1..=200).contains(l))
-                    .ok_or_else(|| AdminError::InvalidBody("limit is 1 to 200".into()))?
+                limit = Some(
+                    v.parse()
+                        .ok()
+                        .filter(|l| (1..=200).contains(l))
+                        .ok_or_else(|| AdminError::InvalidBody("limit is 1 to 200".into()))?,
+                )
             }
             // The cursor is the last slug of the previous page (slugs are unique and ordered).
             "cursor" => cursor = Some(v.to_string()),
             _ => return Err(AdminError::InvalidBody(format!("unknown parameter {k}"))),
         }
+    }
+    // With usage, a page is shorter by default (each tenant costs subrequests).
+    let limit = limit.unwrap_or(if usage {
+        console_api::USAGE_PAGE_MAX
+    } else {
+        50
+    });
+    if usage && limit > console_api::USAGE_PAGE_MAX {
+        return Err(AdminError::InvalidBody(format!(
+            "with include=usage, limit is at most {}",
+            console_api::USAGE_PAGE_MAX
+        )));
     }
     let mut path = format!(
         "/tenants?select={TENANT_SELECT}&order=slug&limit={}",
@@ -305,6 +336,9 @@ async fn list(b: &dyn Backend, query: Option<&str>) -> Result<Answer, AdminError
         .unwrap_or_default();
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
+    if usage {
+        console_api::add_usage(b, &mut rows).await?;
+    }
     let next = if more {
         rows.last().and_then(|r| r.get("slug")).cloned()
     } else {

@@ -7,6 +7,7 @@ pub mod api;
 pub mod authz;
 pub mod backend;
 pub mod config;
+pub mod console_api;
 pub mod domain_change;
 pub mod email_hook;
 pub mod email_templates;

@@ -9,6 +9,8 @@
 //   (tests/support/analytics-standin.mjs, on the stack's PostgreSQL; its ANALYTICS_* vars: s.analyticsVars)
 //   s.startAdmin(extraVars): one more admin Worker on the same stack (e.g. without analytics)
 //   runTenantctl(args, { url, token }) runs the native CLI (TENANTCTL, target/debug/tenantctl)
+//   startAdminStack({ adminVars: { … }, cloudflare: { validationDelayMs } }) adds or overrides the admin
+//   Worker's vars and the Cloudflare stand-in's options (tests/browser).
 
 import fs from "node:fs";
 import path from "node:path";
@@ -51,11 +53,11 @@ async function forward(request) {
   return fetch(request.url, { method: request.method, headers: request.headers, body, redirect: "manual" });
 }
 
-export async function startAdminStack({ analytics = false } = {}) {
+export async function startAdminStack({ analytics = false, adminVars = {}, cloudflare = {} } = {}) {
   if (!adminBuilt()) throw new Error("the admin Worker is not built: run `bash scripts/build-admin.sh` first");
   // Operators' tokens are the stand-in's ES256 ones, verified against its JWKS as the router does.
   const stack = await startStack({ seed: true });
-  const cf = await startCloudflareStandin();
+  const cf = await startCloudflareStandin(cloudflare);
   const supabaseHost = new URL(stack.supabase.url).host;
   // A router whose origin, for certificate validation paths, is Cloudflare's edge (the stand-in).
   const router = await startRouter(stack.routerVars, {
@@ -89,6 +91,10 @@ export async function startAdminStack({ analytics = false } = {}) {
         CLOUDFLARE_API_TOKEN: cf.token,
         CLOUDFLARE_ZONE_ID: cf.zoneId,
         BASE_DOMAINS: "localhost",
+        // The operator console's page (admin/console): the publishable key supabase-js signs in with,
+        // and the CNAME target its DNS instructions name.
+        SUPABASE_ANON_KEY: stack.anonKey,
+        CNAME_TARGET: "fallback.localhost",
         ...extraVars,
       },
       {
@@ -112,7 +118,7 @@ export async function startAdminStack({ analytics = false } = {}) {
     admins.push(w);
     return w;
   }
-  const admin = await startAdmin(analyticsVars, "tenant-admin");
+  const admin = await startAdmin({ ...analyticsVars, ...adminVars }, "tenant-admin");
 
   const auth = stack.supabase.auth;
   await stack.pg.query(`update auth.users set raw_app_meta_data = raw_app_meta_data || '{"platform_role":"admin"}' where id = $1`, [SEED.users.carol.id]);

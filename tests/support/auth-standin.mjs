@@ -23,6 +23,18 @@
 //   DELETE /auth/v1/admin/users/:id              (service_role) deletes the user and ends their
 //                                                sessions: 200 {}, or 404 user_not_found
 //   POST /auth/v1/logout[?scope=global|local|others]  revokes sessions, 204
+//   POST /auth/v1/factors                        (bearer) factor_type totp [+ friendly_name, issuer]: an
+//                                                unverified TOTP factor {id, type, friendly_name, totp:
+//                                                {qr_code, secret, uri}} (RFC 6238: SHA-1, 6 digits, 30 s)
+//   POST /auth/v1/factors/:id/challenge          (bearer) -> {id, type, expires_at} (5 minutes)
+//   POST /auth/v1/factors/:id/verify             (bearer) challenge_id + code (one step of skew either
+//                                                side): the factor verified, the SAME session stepped up
+//                                                to aal2 (totp first in amr) -> a new session; a wrong
+//                                                code 422 mfa_verification_failed
+//   DELETE /auth/v1/factors/:id                  (bearer) unenrolls -> {id}
+//                                                The user object lists its factors (`factors`), as
+//                                                GoTrue's does, so supabase-js's mfa.listFactors and
+//                                                getAuthenticatorAssuranceLevel read them.
 //   GET  /auth/v1/.well-known/jwks.json          the public signing key(s)
 //
 // Users live in the REAL `auth.users` table of the test Postgres, so the sign-up triggers of sql/006
@@ -203,6 +215,51 @@ function userJson(u) {
   };
 }
 
+const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+function base32(buf) {
+  let bits = 0;
+  let value = 0;
+  let out = "";
+  for (const byte of buf) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+function unbase32(text) {
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of text.replace(/=+$/, "").toUpperCase()) {
+    const v = B32.indexOf(c);
+    if (v < 0) throw new Error("not base32");
+    value = (value << 5) | v;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 255);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238 TOTP (HMAC-SHA-1, 6 digits, 30 s steps) of a base32 secret at `ms`: what an authenticator app shows. */
+export function totpCode(secret, ms = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(ms / 30_000)));
+  const mac = crypto.createHmac("sha1", unbase32(secret)).update(counter).digest();
+  const o = mac[mac.length - 1] & 15;
+  const n = (mac.readUInt32BE(o) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, "0");
+}
+
 /**
  * opts: { pool (pg.Pool as a superuser, e.g. postgres), publicUrl (the base URL clients and the router
  * use for this project), jwtSecret (legacy HS256 secret), alg: "ES256" | "HS256" }.
@@ -216,6 +273,10 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
   const refreshTokens = new Map();
   /** session id -> { userId, revoked, amr } */
   const sessions = new Map();
+  /** user id -> [{ id, friendly_name, factor_type, status, secret, created_at, updated_at }] */
+  const factors = new Map();
+  /** challenge id -> { factorId, userId, expiresAt, used } */
+  const challenges = new Map();
   /** address -> [{ type, token, at }], the test mailbox */
   const mail = new Map();
   const OTP_TTL_MS = 3600_000;
@@ -236,6 +297,76 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       return `${state.publicUrl}/auth/v1`;
     },
   };
+
+  /** The user object with its MFA factors (GoTrue lists them, without secrets, when there are any). */
+  function userOut(u) {
+    const out = userJson(u);
+    const fs = factors.get(u.id) ?? [];
+    if (fs.length) out.factors = fs.map(({ id, friendly_name, factor_type, status, created_at, updated_at }) => ({ id, friendly_name, factor_type, status, created_at, updated_at }));
+    return out;
+  }
+
+  async function enrollFactor(req, body) {
+    const { user } = await currentUser(req);
+    if (body.factor_type !== "totp") throw new AuthError(422, "validation_failed", "factor_type needs to be totp (phone and webauthn are not in this test stand-in)");
+    const mine = factors.get(user.id) ?? [];
+    const friendly = typeof body.friendly_name === "string" ? body.friendly_name : "";
+    if (friendly && mine.some((f) => f.friendly_name === friendly)) {
+      throw new AuthError(422, "mfa_factor_name_conflict", `A factor with the friendly name "${friendly}" for this user already exists`);
+    }
+    const now = new Date().toISOString();
+    const f = { id: crypto.randomUUID(), friendly_name: friendly, factor_type: "totp", status: "unverified", secret: base32(crypto.randomBytes(20)), created_at: now, updated_at: now };
+    factors.set(user.id, [...mine, f]);
+    const issuer = typeof body.issuer === "string" && body.issuer ? body.issuer : new URL(state.publicUrl).host;
+    const uri = `otpauth://totp/${encodeURIComponent(issuer)}:${encodeURIComponent(user.email ?? "")}?issuer=${encodeURIComponent(issuer)}&secret=${f.secret}`;
+    // GoTrue renders the URI as an SVG QR code; the stand-in's is a labelled SVG (no QR encoder here).
+    const qr = `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><title>${uri.replace(/[<&>"]/g, "")}</title></svg>`;
+    return { id: f.id, type: "totp", friendly_name: friendly, totp: { qr_code: qr, secret: f.secret, uri } };
+  }
+
+  async function factorOf(req, id) {
+    const { user, claims } = await currentUser(req);
+    const f = (factors.get(user.id) ?? []).find((x) => x.id === id);
+    if (!f) throw new AuthError(404, "mfa_factor_not_found", "Factor not found");
+    return { user, claims, f };
+  }
+
+  async function challengeFactor(req, id) {
+    const { user, f } = await factorOf(req, id);
+    const c = { id: crypto.randomUUID(), factorId: f.id, userId: user.id, expiresAt: Date.now() + 300_000, used: false };
+    challenges.set(c.id, c);
+    return { id: c.id, type: "totp", expires_at: Math.floor(c.expiresAt / 1000) };
+  }
+
+  async function verifyFactor(req, id, body) {
+    const { user, claims, f } = await factorOf(req, id);
+    const c = challenges.get(body.challenge_id);
+    if (!c || c.factorId !== f.id || c.userId !== user.id) throw new AuthError(404, "mfa_challenge_not_found", "MFA factor with the provided challenge ID not found");
+    if (c.used || Date.now() > c.expiresAt) throw new AuthError(422, "mfa_challenge_expired", `MFA challenge ${c.id} has expired, verify against another challenge or create a new challenge.`);
+    const code = typeof body.code === "string" ? body.code.trim() : "";
+    const now = Date.now();
+    if (![-30_000, 0, 30_000].some((d) => totpCode(f.secret, now + d) === code)) {
+      throw new AuthError(422, "mfa_verification_failed", "Invalid TOTP code entered");
+    }
+    c.used = true;
+    f.status = "verified";
+    f.updated_at = new Date().toISOString();
+    const session = sessions.get(claims.session_id);
+    if (!session || session.revoked) throw new AuthError(403, "session_not_found", "Session from session_id claim in JWT does not exist");
+    session.aal = "aal2";
+    session.amr = [{ method: "totp", timestamp: Math.floor(now / 1000) }, ...session.amr.filter((m) => m.method !== "totp")];
+    const access_token = await mintAccessToken(user, claims.session_id, { amr: session.amr, aal: "aal2" });
+    const refresh_token = crypto.randomBytes(9).toString("base64url").slice(0, 12);
+    refreshTokens.set(refresh_token, { sessionId: claims.session_id, userId: user.id, used: false });
+    const t = Math.floor(now / 1000);
+    return { access_token, token_type: "bearer", expires_in: ACCESS_TTL_S, expires_at: t + ACCESS_TTL_S, refresh_token, user: userOut(user) };
+  }
+
+  async function unenrollFactor(req, id) {
+    const { user, f } = await factorOf(req, id);
+    factors.set(user.id, (factors.get(user.id) ?? []).filter((x) => x !== f));
+    return { id: f.id };
+  }
 
   async function tx(fn) {
     const client = await pool.connect();
@@ -273,7 +404,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       expires_in: ACCESS_TTL_S,
       expires_at: now + ACCESS_TTL_S,
       refresh_token,
-      user: userJson(user),
+      user: userOut(user),
     };
   }
 
@@ -355,7 +486,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     });
     if (state.confirmSignups) {
       await sendCode(email, "signup", redirectTarget(redirectTo));
-      return userJson(user);
+      return userOut(user);
     }
     return mintSession(user);
   }
@@ -429,7 +560,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
   async function callSendEmailHook(email, emailData) {
     const { uri, secrets, timeoutMs = 5000, attempts = 3, backoffMs = 2000 } = state.sendEmailHook;
     const r = await pool.query("select * from auth.users where lower(email) = $1", [email]);
-    const user = r.rows[0] ? userJson(r.rows[0]) : { email };
+    const user = r.rows[0] ? userOut(r.rows[0]) : { email };
     const body = JSON.stringify({ user, email_data: { site_url: state.siteUrl, token_new: "", token_hash_new: "", ...emailData } });
     const keys = String(secrets).split("|").map((x) => x.trim()).filter(Boolean)
       .map((x) => Buffer.from(x.replace(/^v1,whsec_/, ""), "base64"));
@@ -554,7 +685,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       return insertUser(c, email, data, { invited: true });
     });
     await sendCode(email, "invite");
-    return userJson(user);
+    return userOut(user);
   }
 
   // POST /admin/users (admin): GoTrue's adminUserCreate (internal/api/admin.go): the user made as
@@ -586,7 +717,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       );
       return ins.rows[0];
     });
-    return userJson(user);
+    return userOut(user);
   }
 
   // DELETE /admin/users/:id (admin): GoTrue's hard delete (internal/api/admin.go, adminUserDelete).
@@ -622,7 +753,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     const refresh_token = crypto.randomBytes(9).toString("base64url").slice(0, 12);
     refreshTokens.set(refresh_token, { sessionId: entry.sessionId, userId: user.id, used: false });
     const now = Math.floor(Date.now() / 1000);
-    return { access_token, token_type: "bearer", expires_in: ACCESS_TTL_S, expires_at: now + ACCESS_TTL_S, refresh_token, user: userJson(user) };
+    return { access_token, token_type: "bearer", expires_in: ACCESS_TTL_S, expires_at: now + ACCESS_TTL_S, refresh_token, user: userOut(user) };
   }
 
   async function currentUser(req) {
@@ -689,8 +820,13 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       if (adminUser && req.method === "DELETE") return sendJson(res, 200, await adminDeleteUser(req, adminUser[1]));
       if (p === "/auth/v1/user" && req.method === "GET") {
         const { user } = await currentUser(req);
-        return sendJson(res, 200, userJson(user));
+        return sendJson(res, 200, userOut(user));
       }
+      if (p === "/auth/v1/factors" && req.method === "POST") return sendJson(res, 200, await enrollFactor(req, json()));
+      const factor = p.match(/^\/auth\/v1\/factors\/([^/]+)(\/challenge|\/verify)?$/);
+      if (factor && req.method === "POST" && factor[2] === "/challenge") return sendJson(res, 200, await challengeFactor(req, factor[1]));
+      if (factor && req.method === "POST" && factor[2] === "/verify") return sendJson(res, 200, await verifyFactor(req, factor[1], json()));
+      if (factor && req.method === "DELETE" && !factor[2]) return sendJson(res, 200, await unenrollFactor(req, factor[1]));
       if (p === "/auth/v1/logout" && req.method === "POST") {
         const token = bearerOf(req);
         if (!token) throw new AuthError(401, "no_authorization", "This endpoint requires a valid Bearer token");
@@ -701,7 +837,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
         res.writeHead(204);
         return res.end();
       }
-      throw new AuthError(404, "not_found", "Not Found (this Auth test stand-in implements only signup, token, otp, verify, invite, admin/users create and delete, user, logout, jwks)");
+      throw new AuthError(404, "not_found", "Not Found (this Auth test stand-in implements only signup, token, otp, verify, invite, admin/users create and delete, user, factors, logout, jwks)");
     } catch (e) {
       if (e instanceof AuthError) return sendAuthError(res, e);
       console.error("auth stand-in:", e);
@@ -739,6 +875,13 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       }
       if (!u) throw new Error(`no auth.users row ${userId}`);
       return mintSession(u, { hook, aal });
+    },
+    /** A verified TOTP factor for a user, as if enrolled through the API: answers its base32 secret. */
+    enrollTotp(userId, friendlyName = "authenticator") {
+      const now = new Date().toISOString();
+      const f = { id: crypto.randomUUID(), friendly_name: friendlyName, factor_type: "totp", status: "verified", secret: base32(crypto.randomBytes(20)), created_at: now, updated_at: now };
+      factors.set(userId, [...(factors.get(userId) ?? []), f]);
+      return f.secret;
     },
     /** The codes mailed to an address (the TEST MAILBOX), newest last: [{ type, token, at }]. */
     mailbox(email) {

@@ -5,76 +5,30 @@
 // Every host resolves to 127.0.0.1 only; screenshots go to test-artifacts/browser/ (not committed).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
-import { startStack, SEED } from "../support/stack.mjs";
-import { startFrontend } from "../support/frontend.mjs";
-import { repoRoot } from "../support/router.mjs";
+import { SEED } from "../support/stack.mjs";
 import { linkOf } from "../support/email-standin.mjs";
 import { startSendEmailHook } from "../support/send-email-hook.mjs";
 import { adminBuildDir, adminBuilt } from "../admin/support.mjs";
 import { uniqueEmail } from "../e2e/helpers.mjs";
+import { startBrowserStack, SHOTS } from "./support.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
-const SHOTS = path.join(repoRoot, "test-artifacts", "browser");
-const STEP_MS = 15_000;
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  // Every name is 127.0.0.1: nothing leaves the machine.
-  "--host-resolver-rules=MAP * 127.0.0.1"];
-let stack, frontend, hook, port;
-const frontendConfig = {};
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, "127.0.0.1", r));
-  const p = s.address().port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
+let b, stack, hook, port;
 
 /** A fresh browser profile: a device with nothing of any other's storage. */
-async function device() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tenant-router-chromium-"));
-  const hosts = [SEED.globex.host, "auth.localhost"].map((h) => `http://${h}:${port}`).join(",");
-  const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: [...ARGS, `--unsafely-treat-insecure-origin-as-secure=${hosts}`],
-  });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(STEP_MS);
-  return { page, close: async () => { await ctx.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
-}
+const device = () => b.device();
 
 before(async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: bash scripts/setup.sh installs Debian's chromium`);
   assert.ok(adminBuilt(), "the admin Worker is not built: run `bash scripts/build-admin.sh` first");
-  fs.mkdirSync(SHOTS, { recursive: true });
-  port = await freePort();
-  frontend = await startFrontend(frontendConfig);
-  const keys = "branded:branded-return-secret-of-at-least-32-bytes";
-  stack = await startStack({
-    seed: true,
-    routerPort: port,
-    routerVars: { FRONTEND_ORIGIN: frontend.url, AUTH_RETURN_HOST: `auth.localhost:${port}`, AUTH_RETURN_KEYS: keys },
-  });
-  frontendConfig.anonKey = stack.anonKey;
-  stack.supabase.auth.allowList = [`http://auth.localhost:${port}/**`];
-  stack.supabase.auth.confirmSignups = true;
   // Globex (crm.globex.test, in no allow list) takes sign-ups in this run.
-  await stack.pg.query("update public.tenants set signup = 'open' where id = $1", [SEED.globex.id]);
-  hook = await startSendEmailHook(stack, { returnHost: `auth.localhost:${port}`, returnKeys: keys, adminBuildDir });
+  b = await startBrowserStack({ kid: "branded", seedSql: [["update public.tenants set signup = 'open' where id = $1", [SEED.globex.id]]] });
+  ({ stack, port } = b);
+  hook = await startSendEmailHook(stack, { returnHost: b.returnHost, returnKeys: `${b.keys.kid}:${b.keys.secret}`, adminBuildDir });
 });
 
 after(async () => {
   await hook?.stop();
-  await stack?.stop();
-  await frontend?.close();
+  await b?.stop();
 });
 
 test("custom domain: sign up → one branded email from the hook, linked to that host → opened on another device → signed in there", { timeout: 90_000 }, async () => {

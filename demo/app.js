@@ -26,6 +26,7 @@
   const pkce = () => supabase.createClient(location.origin, config.anonKey, {
     auth: { flowType: "pkce", detectSessionInUrl: false, persistSession: true, autoRefreshToken: false },
   });
+  const claimsOf = (jwt) => JSON.parse(atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
   const email = () => $("email").value.trim();
   const password = () => $("password").value;
   const report = ({ error }, ok) => (error ? say(error.message, true) : say(ok));
@@ -37,7 +38,13 @@
     $("signed-out").hidden = !!user;
     $("recovery").hidden = !(user && recovering);
     $("status").textContent = user ? `Signed in as ${user.email}` : "Signed out";
-    if (user) {
+    // The router refuses this tenant's data to a token that does not list it (tenant_ids): until an
+    // invitation is accepted, say so instead of asking.
+    const member = !!user && (claimsOf(data.session.access_token).tenant_ids ?? []).includes(tenant.id);
+    $("accept-invitation").hidden = member;
+    $("membership").textContent = user && !member ? `Not a member of ${tenant.name} yet.` : "";
+    $("contacts").replaceChildren();
+    if (member) {
       const { data: rows, error } = await sb.from("contacts").select("name").order("name");
       $("contacts").replaceChildren(
         ...(rows ?? []).map((r) => Object.assign(document.createElement("li"), { textContent: r.name })),
@@ -62,8 +69,7 @@
     const { data, error } = await pkce().auth.exchangeCodeForSession(oauthCode);
     history.replaceState(history.state, "", location.pathname);
     if (error) return say(error.message, true);
-    const claims = JSON.parse(atob(data.session.access_token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-    if ((claims.tenant_ids ?? []).includes(tenant.id)) return say("Signed in.");
+    if ((claimsOf(data.session.access_token).tenant_ids ?? []).includes(tenant.id)) return say("Signed in.");
     const joined = await sb.rpc("join_tenant_after_oauth");
     if (joined.error) return say(joined.error.message, true);
     // A new token, whose tenant_ids lists this tenant now.
@@ -85,7 +91,10 @@
   $("change-email").onclick = async () =>
     report(await sb.auth.updateUser({ email: $("new-email").value.trim() }, { emailRedirectTo: here }), "Check your new address to confirm the change.");
   $("accept-invitation").onclick = async () => {
-    report(await sb.rpc("accept_invitation", { p_tenant_id: tenant.id }), "Invitation accepted.");
+    const accepted = await sb.rpc("accept_invitation", { p_tenant_id: tenant.id });
+    // A new token, whose tenant_ids lists this tenant now.
+    if (!accepted.error) await sb.auth.refreshSession();
+    report(accepted, "Invitation accepted.");
     render();
   };
   $("add-contact").onclick = async () => {

@@ -1,7 +1,7 @@
 // Issue 17 items 1–3 in a real headless Chromium, every email through Supabase Auth's Send Email hook
 // on the admin Worker (branded, linked to the tenant's own host), on a slug host and on a custom
-// domain that is in no allow list: magic link, password recovery, an invitation accepted, an email
-// change. Each: the email API stand-in outbox holds ONE email in the tenant's name, logo and colour
+// domain that is in no allow list: sign-up confirmation, magic link, password recovery, an invitation
+// accepted, an email change. Each: the email API stand-in outbox holds ONE email in the tenant's name, logo and colour
 // whose link is on that host; opening it ends signed in (or changed) on that host. And the refusals a
 // browser meets: an expired return, a target on another tenant's host, a foreign origin, a hook
 // call with a bad signature — an error page without a redirect, or no email.
@@ -24,7 +24,8 @@ const TENANTS = [
 
 before(async () => {
   assert.ok(adminBuilt(), "the admin Worker is not built: run `bash scripts/build-admin.sh` first");
-  b = await startBrowserStack({ kid: "emails" });
+  // Globex (crm.globex.test, in no allow list) takes sign-ups in this run.
+  b = await startBrowserStack({ kid: "emails", seedSql: [["update public.tenants set signup = 'open' where id = $1", [SEED.globex.id]]] });
   stack = b.stack;
   hook = await startSendEmailHook(stack, { returnHost: b.returnHost, returnKeys: `${b.keys.kid}:${b.keys.secret}`, adminBuildDir });
   // One email per change, to the new address (GoTrue with MAILER_SECURE_EMAIL_CHANGE_ENABLED off).
@@ -72,6 +73,19 @@ async function pressFor(page, button, text) {
   assert.ok(text instanceof RegExp ? text.test(got) : got === text, `${button}: ${got}`);
 }
 
+/** The platform's invitation, and Auth's invite with the invitee's return signed, as the admin's
+ * invite step sends it (admin/src/steps.rs, straight to Auth with the service key). */
+async function inviteThroughAuth(t, email, role) {
+  await stack.pg.query("insert into public.tenant_invitations (tenant_id, email, role) values ($1, $2, $3)", [t.id, email, role]);
+  const redirect = returnUrl("http", b.returnHost, signReturn(b.keys, t.id, `${b.origin(t.host)}/`, Math.floor(Date.now() / 1000) + 3600));
+  const r = await fetch(`${stack.supabase.url}/auth/v1/invite?redirect_to=${encodeURIComponent(redirect)}`, {
+    method: "POST",
+    headers: { apikey: stack.serviceKey, authorization: `Bearer ${stack.serviceKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ email }),
+  });
+  assert.equal(r.status, 200, await r.text());
+}
+
 async function membership(tenant, email) {
   const r = await stack.pg.query(
     "select m.role from public.tenant_members m join auth.users u on u.id = m.user_id where m.tenant_id = $1 and lower(u.email) = $2",
@@ -79,6 +93,34 @@ async function membership(tenant, email) {
   );
   return r.rows.map((x) => x.role);
 }
+
+test("custom domain: sign up → one branded email from the hook, linked to that host → opened on another device → signed in there", { timeout: 60_000 }, async () => {
+  const t = TENANTS[1];
+  const email = uniqueEmail("branded");
+  const first = await b.device();
+  const other = await b.device();
+  try {
+    await oneBrandedEmail(t, email, "Confirm your sign-up", async () => {
+      const page = first.page;
+      await page.goto(`${b.origin(t.host)}/`);
+      await signedOut(page);
+      await page.fill("#email", email);
+      await page.fill("#password", "browser-pass-1");
+      await pressFor(page, "#sign-up", /^Check your email to confirm/);
+    });
+    // The email as its reader sees it (images off: nothing leaves the machine), then its link.
+    const [m] = hook.outbox.messages(email);
+    await other.page.route("https://example.com/**", (r) => r.abort());
+    await other.page.setContent(m.html);
+    await shot(other.page, "branded-email");
+    await other.page.click("a");
+    await signedIn(other.page, email);
+    assert.equal(new URL(other.page.url()).host, `${t.host}:${b.port}`);
+    await shot(other.page, "branded-email-signed-in");
+  } finally {
+    await Promise.all([first.close(), other.close()]);
+  }
+});
 
 for (const t of TENANTS) {
   test(`${t.label}: a branded magic link from the hook, opened on another device, signs in on ${t.host}`, { timeout: 60_000 }, async () => {
@@ -117,22 +159,12 @@ for (const t of TENANTS) {
 
   test(`${t.label}: an invitation (Auth's invite with the signed return) is accepted on ${t.host}`, { timeout: 60_000 }, async () => {
     const invitee = uniqueEmail(`invitee-${t.label}`);
-    await stack.pg.query("insert into public.tenant_invitations (tenant_id, email, role) values ($1, $2, 'admin')", [t.id, invitee]);
-    // What the platform's back office (the admin's invite step) sends: the invitee's return, signed.
-    const target = `${b.origin(t.host)}/`;
-    const redirect = returnUrl("http", b.returnHost, signReturn(b.keys, t.id, target, Math.floor(Date.now() / 1000) + 3600));
-    const link = await oneBrandedEmail(t, invitee, "You have been invited", async () => {
-      const r = await fetch(`${stack.supabase.url}/auth/v1/invite?redirect_to=${encodeURIComponent(redirect)}`, {
-        method: "POST",
-        headers: { apikey: stack.serviceKey, authorization: `Bearer ${stack.serviceKey}`, "content-type": "application/json" },
-        body: JSON.stringify({ email: invitee }),
-      });
-      assert.equal(r.status, 200, await r.text());
-    });
+    const link = await oneBrandedEmail(t, invitee, "You have been invited", () => inviteThroughAuth(t, invitee, "admin"));
     const d = await b.device();
     try {
       await openSignedIn(d.page, t, link, invitee);
       assert.deepEqual(await membership(t.id, invitee), [], "signed in, not yet a member");
+      assert.equal(await d.page.textContent("#membership"), `Not a member of ${t.name} yet.`);
       await pressFor(d.page, "#accept-invitation", "Invitation accepted.");
       assert.deepEqual(await membership(t.id, invitee), ["admin"]);
       await shot(d.page, `emails-${t.label}-invitation-accepted`);
@@ -144,16 +176,10 @@ for (const t of TENANTS) {
   test(`${t.label}: an email change is confirmed from the new address's branded email on ${t.host}`, { timeout: 60_000 }, async () => {
     // A user of that tenant, signed in through an emailed link.
     const invitee = uniqueEmail(`changer-${t.label}`);
-    await stack.pg.query("insert into public.tenant_invitations (tenant_id, email, role) values ($1, $2, 'member')", [t.id, invitee]);
+    await inviteThroughAuth(t, invitee, "member");
     const d = await b.device();
     try {
       const page = d.page;
-      const r = await fetch(`${stack.supabase.url}/auth/v1/invite?redirect_to=${encodeURIComponent(returnUrl("http", b.returnHost, signReturn(b.keys, t.id, `${b.origin(t.host)}/`, Math.floor(Date.now() / 1000) + 3600)))}`, {
-        method: "POST",
-        headers: { apikey: stack.serviceKey, authorization: `Bearer ${stack.serviceKey}`, "content-type": "application/json" },
-        body: JSON.stringify({ email: invitee }),
-      });
-      assert.equal(r.status, 200);
       await openSignedIn(page, t, linkOf(hook.outbox.messages(invitee).at(-1)), invitee);
       await pressFor(page, "#accept-invitation", "Invitation accepted.");
       const changed = uniqueEmail(`changed-${t.label}`);

@@ -5,12 +5,11 @@
 //
 //   const b = await startBrowserStack({ kid: "browser" });
 //   b.stack, b.port, b.frontendConfig (the demo's config.js), b.returnHost, b.keys ({kid, secret}), b.origin(host), await b.device(), await b.stop()
-//   const d = await b.device();  d.page, await d.newPage(), d.ctx, await d.close()   // a fresh profile
+//   const d = await b.device();  d.page, await d.newPage(), d.ctx, await d.close()   // a fresh context
 //   await signedIn(page, email), await signedOut(page), await shot(page, name)
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { startStack, SEED } from "../support/stack.mjs";
@@ -61,6 +60,7 @@ export async function startBrowserStack({ kid = "browser", seedSql = [], extraHo
   stack.supabase.auth.confirmSignups = true;
   const hosts = [SEED.acme.host, SEED.globex.host, SEED.globex.slugHost, "auth.localhost", ...extraHosts].map((h) => `http://${h}:${port}`).join(",");
   const devices = new Set();
+  let browser;
   return {
     stack,
     port,
@@ -68,15 +68,16 @@ export async function startBrowserStack({ kid = "browser", seedSql = [], extraHo
     returnHost,
     keys,
     origin: (host) => `http://${host}:${port}`,
-    /** A fresh browser profile: a device with nothing of any other's storage. */
+    /** A fresh browser context: a device with nothing of any other's storage or cookies. One
+     * Chromium per suite, launched at the first device (a context costs far less than a launch). */
     async device() {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tenant-router-chromium-"));
-      const ctx = await chromium.launchPersistentContext(dir, {
+      browser ??= await chromium.launch({
         executablePath: CHROMIUM,
         headless: true,
         timeout: 30_000,
         args: [...ARGS, `--unsafely-treat-insecure-origin-as-secure=${hosts}`],
       });
+      const ctx = await browser.newContext();
       const newPage = async () => {
         const page = await ctx.newPage();
         page.setDefaultTimeout(STEP_MS);
@@ -89,7 +90,6 @@ export async function startBrowserStack({ kid = "browser", seedSql = [], extraHo
         async close() {
           devices.delete(d);
           await ctx.close().catch(() => {});
-          fs.rmSync(dir, { recursive: true, force: true });
         },
       };
       devices.add(d);
@@ -97,6 +97,7 @@ export async function startBrowserStack({ kid = "browser", seedSql = [], extraHo
     },
     async stop() {
       for (const d of [...devices]) await d.close();
+      await browser?.close().catch(() => {});
       await stack.stop();
       await frontend.close();
     },

@@ -13,9 +13,11 @@
 //                                                unknown address is signed up first, unless create_user
 //                                                is false: 422 otp_disabled)
 //   POST /auth/v1/verify                         email + token + type (email, magiclink, signup, invite,
-//                                                recovery): the code -> confirmed address + session, amr otp
-//   POST /auth/v1/invite                         (service_role) email + data: an invited, unconfirmed
-//                                                user, and a code mailed to them
+//                                                recovery, email_change): the code or token_hash ->
+//                                                confirmed address + session, amr otp
+//   POST /auth/v1/invite[?redirect_to]           (service_role) email + data: an invited, unconfirmed
+//                                                user, and a code mailed to them (its link on
+//                                                redirect_to when the allow list takes it)
 //   GET  /auth/v1/user                           the user of the bearer token
 //   PUT  /auth/v1/user                           password and/or email change (internal/api/user.go): a
 //                                                new address gets an `email_change` link (with
@@ -257,7 +259,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     confirmSignups: false,
     /** GoTrue's MAILER_SECURE_EMAIL_CHANGE_ENABLED (default on): an email change is confirmed from both addresses. */
     secureEmailChange: true,
-    /** GoTrue's DISABLE_SIGNUP: OAuth (and every other way) creates no new user. */
+    /** GoTrue's DISABLE_SIGNUP, as far as the stand-in honours it: an OAuth sign-in creates no new user. */
     disableSignup: false,
     /** GoTrue's [auth.external.<name>]: { url, clientId, secret } (only `github`, with its Enterprise `url`). */
     externalProviders: {},

@@ -281,12 +281,21 @@ fn kind_of(c: &Claims) -> Option<TokenKind> {
     }
 }
 
-/// `POST /rest/v1/rpc/accept_invitation` (sql/011): the one request a user makes on a tenant's host
-/// before belonging to it, so their token's `tenant_ids` cannot list the tenant yet. The database
-/// checks the invitation and the mailbox proof itself; `tenant_ids` is only the edge's early refusal.
-/// Compared exactly, as the runtime serialised the URL: any other spelling is refused as before.
+/// The requests a user makes on a tenant's host before belonging to it, so their token's
+/// `tenant_ids` cannot list the tenant yet: `POST /rest/v1/rpc/accept_invitation` (sql/011),
+/// `POST /rest/v1/rpc/join_tenant_after_oauth` (sql/021, a user an OAuth provider just created), and
+/// `GET /auth/v1/user`, which supabase-js calls to load the session an invitation link hands over
+/// before the invitee can accept (it answers only the token's own user, never tenant data). The
+/// database checks the invitation and mailbox proof, or the OAuth user's age, memberships and the
+/// tenant's open sign-up, itself; `tenant_ids` is only the edge's early refusal. Compared exactly, as
+/// the runtime serialised the URL: any other spelling is refused as before.
 pub fn joins_tenant(method: &str, path: &str) -> bool {
-    method == "POST" && path == "/rest/v1/rpc/accept_invitation"
+    matches!(
+        (method, path),
+        ("POST", "/rest/v1/rpc/accept_invitation")
+            | ("POST", "/rest/v1/rpc/join_tenant_after_oauth")
+            | ("GET", "/auth/v1/user")
+    )
 }
 
 /// Authorisation for a tenant host: service credentials only when allowed, and a token that lists

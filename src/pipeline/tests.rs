@@ -313,6 +313,72 @@ async fn a_non_member_token_may_only_accept_an_invitation() {
 }
 
 #[tokio::test]
+async fn a_non_member_token_may_read_its_own_auth_user_to_open_an_invitation() {
+    // supabase-js reads the user of a session handed over in the fragment (GET /auth/v1/user)
+    // before the invitee can accept: without it an invitation link cannot be opened on the host.
+    let r = router(&[]);
+    let t = user(json!({"tenant_ids": [GLOBEX]}));
+    let auth = [("authorization", t.as_str())];
+    let h = run(
+        &r,
+        req("GET", "acme.app.example", "/auth/v1/user", &auth),
+        b"",
+    )
+    .await;
+    assert_eq!(header(forward_of(&h), "x-tenant-id"), vec![ACME]);
+    for (method, path) in [
+        ("PUT", "/auth/v1/user"),
+        ("GET", "/auth/v1/user/"),
+        ("GET", "/auth/v1/User"),
+        ("GET", "/auth/v1/user/identities/authorize"),
+        ("GET", "/auth/v1/admin/users"),
+    ] {
+        let (s, body) = reply_of(&run(&r, req(method, "acme.app.example", path, &auth), b"").await);
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (403, Some("tenant_mismatch")),
+            "{method} {path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_of_no_tenant_may_join_after_oauth_through_the_join_rpc_only() {
+    let r = router(&[]);
+    // An OAuth provider's new user: the access token hook lists no tenant yet.
+    let t = user(json!({"tenant_ids": []}));
+    let auth = [("authorization", t.as_str())];
+    let h = run(
+        &r,
+        req(
+            "POST",
+            "acme.app.example",
+            "/rest/v1/rpc/join_tenant_after_oauth",
+            &auth,
+        ),
+        b"{}",
+    )
+    .await;
+    assert_eq!(header(forward_of(&h), "x-tenant-id"), vec![ACME]);
+    for (method, path) in [
+        ("GET", "/rest/v1/rpc/join_tenant_after_oauth"),
+        ("POST", "/rest/v1/rpc/join_tenant_after_oauth/"),
+        ("POST", "/rest/v1/rpc/join%5Ftenant_after_oauth"),
+        ("POST", "/rest/v1/rpc/Join_Tenant_After_OAuth"),
+        ("POST", "/rest/v1//rpc/join_tenant_after_oauth"),
+        ("POST", "/rest/v1/contacts"),
+    ] {
+        let (s, body) =
+            reply_of(&run(&r, req(method, "acme.app.example", path, &auth), b"{}").await);
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (403, Some("tenant_mismatch")),
+            "{method} {path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn service_role_is_refused_unless_allowed() {
     let svc = format!(
         "Bearer {}",

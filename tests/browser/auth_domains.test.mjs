@@ -6,101 +6,33 @@
 // test-artifacts/browser/ (not committed).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { chromium } from "playwright-core";
-import { startStack, SEED } from "../support/stack.mjs";
-import { startFrontend } from "../support/frontend.mjs";
-import { repoRoot } from "../support/router.mjs";
+import { SEED } from "../support/stack.mjs";
 import { uniqueEmail } from "../e2e/helpers.mjs";
+import { startBrowserStack, shot, requestEmail } from "./support.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
-const SHOTS = path.join(repoRoot, "test-artifacts", "browser");
-const STEP_MS = 15_000;
-let stack, frontend, browser, port, profile;
-const frontendConfig = {};
-
-async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, "127.0.0.1", r));
-  const p = s.address().port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
+let b, stack, port, browser;
 
 before(async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: bash scripts/setup.sh installs Debian's chromium`);
-  fs.mkdirSync(SHOTS, { recursive: true });
-  port = await freePort();
-  frontend = await startFrontend(frontendConfig);
-  stack = await startStack({
-    seed: true,
-    routerPort: port,
-    routerVars: {
-      FRONTEND_ORIGIN: frontend.url,
-      AUTH_RETURN_HOST: `auth.localhost:${port}`,
-      AUTH_RETURN_KEYS: "browser:browser-return-secret-of-at-least-32-bytes",
-    },
-  });
-  frontendConfig.anonKey = stack.anonKey;
-  stack.supabase.auth.allowList = [`http://auth.localhost:${port}/**`];
-  stack.supabase.auth.confirmSignups = true;
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), "tenant-router-chromium-"));
-  const hosts = [SEED.acme.host, SEED.globex.host, "auth.localhost"].map((h) => `http://${h}:${port}`).join(",");
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      // Every name is 127.0.0.1: nothing leaves the machine.
-      "--host-resolver-rules=MAP * 127.0.0.1",
-      `--unsafely-treat-insecure-origin-as-secure=${hosts}`,
-    ],
-  }).then((ctx) => ({ ctx, browser: ctx.browser() }));
+  b = await startBrowserStack({ kid: "browser" });
+  ({ stack, port } = b);
+  browser = await b.device();
 });
 
 after(async () => {
-  await browser?.ctx.close().catch(() => {});
-  await stack?.stop();
-  await frontend?.close();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  await b?.stop();
 });
 
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-}
-
 async function newPage() {
-  const page = await browser.ctx.newPage();
-  page.setDefaultTimeout(STEP_MS);
-  return page;
+  return browser.newPage();
 }
 
 /** A fresh browser profile: another device, with nothing of the first one's storage. */
 async function otherDevice() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tenant-router-chromium-"));
-  const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      "--host-resolver-rules=MAP * 127.0.0.1"],
-  });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(STEP_MS);
-  return { page, close: async () => { await ctx.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+  return b.device();
 }
 
 async function requestLink(page, host, email, button) {
-  await page.goto(`http://${host}:${port}/`);
-  await page.waitForFunction(() => document.getElementById("status").textContent === "Signed out");
-  await page.fill("#email", email);
-  await page.click(button);
-  await page.waitForFunction(() => /Check your email/.test(document.getElementById("message").textContent));
+  await requestEmail(page, b.origin(host), email, button);
   const mail = stack.supabase.auth.mailbox(email).at(-1);
   assert.ok(mail?.link, `a mail for ${email}`);
   return mail;

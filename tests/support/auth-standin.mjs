@@ -13,13 +13,29 @@
 //                                                unknown address is signed up first, unless create_user
 //                                                is false: 422 otp_disabled)
 //   POST /auth/v1/verify                         email + token + type (email, magiclink, signup, invite,
-//                                                recovery): the code -> confirmed address + session, amr otp
-//   POST /auth/v1/invite                         (service_role) email + data: an invited, unconfirmed
-//                                                user, and a code mailed to them
+//                                                recovery, email_change): the code or token_hash ->
+//                                                confirmed address + session, amr otp
+//   POST /auth/v1/invite[?redirect_to]           (service_role) email + data: an invited, unconfirmed
+//                                                user, and a code mailed to them (its link on
+//                                                redirect_to when the allow list takes it)
 //   GET  /auth/v1/user                           the user of the bearer token
 //   POST /auth/v1/admin/users                    (service_role) email + password [+ email_confirm,
 //                                                app_metadata, user_metadata]: GoTrue's adminUserCreate,
 //                                                no mail sent; 422 email_exists for a taken address
+//   PUT  /auth/v1/user                           password and/or email change (internal/api/user.go): a
+//                                                new address gets an `email_change` link (with
+//                                                `secureEmailChange`, the current one too); it becomes
+//                                                the account's at /verify
+//   GET  /auth/v1/authorize?provider&redirect_to[&code_challenge&code_challenge_method]
+//                                                OAuth (internal/api/external.go): a flow state whose id
+//                                                is the `state`, 302 to the provider's authorize URL
+//   GET|POST /auth/v1/callback?code&state        the provider's answer: the code exchanged at its token
+//                                                endpoint, its user info read, the user created, linked
+//                                                (same verified email) or found (same identity); 302 to
+//                                                the flow's redirect_to with `?code=` (PKCE) or the
+//                                                session in the fragment (implicit); any failure 302s
+//                                                there with `error`, `error_code`, `error_description`
+//   POST /auth/v1/token?grant_type=pkce          auth_code + code_verifier -> session, once
 //   DELETE /auth/v1/admin/users/:id              (service_role) deletes the user and ends their
 //                                                sessions: 200 {}, or 404 user_not_found
 //   POST /auth/v1/logout[?scope=global|local|others]  revokes sessions, 204
@@ -61,6 +77,9 @@
 //   auth.sendEmailHook = { uri, secrets, timeoutMs?, attempts?, backoffMs? }  // mail through a Send Email hook instead (GoTrue's call:
 //                                          // standard-webhooks signed, retried with a new webhook-id)
 //   auth.hookCalls                         // every hook attempt: { id, status, body | error }
+//   auth.externalProviders.github = { url, clientId, secret }   // GoTrue's [auth.external.github] with
+//                                          // `url` (GitHub Enterprise): tests/support/oauth-provider-standin.mjs
+//   auth.callbackUrl                       // the OAuth redirect_uri to register at the provider
 
 import crypto from "node:crypto";
 
@@ -182,9 +201,22 @@ function iso(d) {
   return d == null ? null : new Date(d).toISOString();
 }
 
-/** auth.users row -> the user object GoTrue returns. */
-function userJson(u) {
+/** auth.users row -> the user object GoTrue returns. `external`: the user's OAuth identities. */
+function userJson(u, external = []) {
   const identityId = u.id;
+  const email = (u.raw_app_meta_data?.providers ?? ["email"]).includes("email") || external.length === 0
+    ? [{
+        identity_id: identityId,
+        id: u.id,
+        user_id: u.id,
+        identity_data: { email: u.email, email_verified: u.email_confirmed_at != null, phone_verified: false, sub: u.id },
+        provider: "email",
+        last_sign_in_at: iso(u.last_sign_in_at),
+        created_at: iso(u.created_at),
+        updated_at: iso(u.updated_at),
+        email: u.email,
+      }]
+    : [];
   return {
     id: u.id,
     aud: u.aud ?? "authenticated",
@@ -196,19 +228,8 @@ function userJson(u) {
     last_sign_in_at: iso(u.last_sign_in_at),
     app_metadata: u.raw_app_meta_data ?? {},
     user_metadata: u.raw_user_meta_data ?? {},
-    identities: [
-      {
-        identity_id: identityId,
-        id: u.id,
-        user_id: u.id,
-        identity_data: { email: u.email, email_verified: u.email_confirmed_at != null, phone_verified: false, sub: u.id },
-        provider: "email",
-        last_sign_in_at: iso(u.last_sign_in_at),
-        created_at: iso(u.created_at),
-        updated_at: iso(u.updated_at),
-        email: u.email,
-      },
-    ],
+    ...(u.email_change ? { new_email: u.email_change } : {}),
+    identities: [...email, ...external],
     created_at: iso(u.created_at),
     updated_at: iso(u.updated_at),
     is_anonymous: u.is_anonymous ?? false,
@@ -280,6 +301,13 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
   /** address -> [{ type, token, at }], the test mailbox */
   const mail = new Map();
   const OTP_TTL_MS = 3600_000;
+  /** "provider\0provider_id" -> identity: GoTrue's auth.identities (the SQL stand-in has no such table). */
+  const identities = new Map();
+  /** flow state id (the OAuth `state`) -> GoTrue's auth.flow_state row. */
+  const flowStates = new Map();
+  const FLOW_STATE_TTL_MS = 300_000; // GoTrue's default (and minimum) FlowStateExpiryDuration
+  const identitiesOf = (userId) => [...identities.values()].filter((i) => i.user_id === userId);
+  const userOut = (u) => userJson(u, identitiesOf(u.id));
 
   const state = {
     alg,
@@ -293,6 +321,16 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     hookCalls: [],
     /** GoTrue's MAILER_AUTOCONFIRM off: a sign-up gets a confirmation mail and no session. */
     confirmSignups: false,
+    /** GoTrue's MAILER_SECURE_EMAIL_CHANGE_ENABLED (default on): an email change is confirmed from both addresses. */
+    secureEmailChange: true,
+    /** GoTrue's DISABLE_SIGNUP, as far as the stand-in honours it: an OAuth sign-in creates no new user. */
+    disableSignup: false,
+    /** GoTrue's [auth.external.<name>]: { url, clientId, secret } (only `github`, with its Enterprise `url`). */
+    externalProviders: {},
+    /** GoTrue's OAuth callback (API_EXTERNAL_URL + /callback): the redirect_uri registered at a provider. */
+    get callbackUrl() {
+      return `${state.publicUrl}/auth/v1/callback`;
+    },
     get issuer() {
       return `${state.publicUrl}/auth/v1`;
     },
@@ -640,7 +678,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
   // (`email` stands for signup and magiclink alike).
   async function verify(body) {
     const type = typeof body.type === "string" ? body.type : "";
-    if (!["email", "magiclink", "signup", "invite", "recovery"].includes(type)) {
+    if (!["email", "magiclink", "signup", "invite", "recovery", "email_change"].includes(type)) {
       throw new AuthError(400, "validation_failed", "Verify requires a verification type");
     }
     let email, box, i;
@@ -658,6 +696,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     }
     if (i < 0) throw new AuthError(403, "otp_expired", "Token has expired or is invalid");
     box[i].used = true;
+    if (box[i].change) return verifyEmailChange(box[i]);
     const user = await tx(async (c) => {
       await c.query("set local role supabase_auth_admin");
       const r = await c.query(
@@ -673,7 +712,326 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
   }
 
   // POST /invite (admin): only with the service_role key, as Supabase Auth requires.
-  async function invite(req, body) {
+  // PUT /user (internal/api/user.go UserUpdate): a new password (bcrypt, as at sign-up) and/or a new
+  // address. The address is not changed here: an `email_change` link goes to the new address (and, with
+  // secureEmailChange, another to the current one), and /verify makes the change.
+  async function updateUser(req, body, redirectTo) {
+    const { user } = await currentUser(req);
+    if (typeof body.password === "string") {
+      if (body.password.length < 6) {
+        throw new AuthError(422, "weak_password", "Password should be at least 6 characters.", { weak_password: { reasons: ["length"] } });
+      }
+      await tx(async (c) => {
+        const h = await c.query("select extensions.crypt($1, extensions.gen_salt('bf', 10)) as h", [body.password]);
+        await c.query("set local role supabase_auth_admin");
+        await c.query("update auth.users set encrypted_password = $2, updated_at = now() where id = $1", [user.id, h.rows[0].h]);
+      });
+    }
+    if (body.email !== undefined) {
+      const email = emailOf(body);
+      if (email !== (user.email ?? "").toLowerCase()) {
+        await tx(async (c) => {
+          const r = await c.query("select 1 from auth.users where lower(email) = $1 and id <> $2", [email, user.id]);
+          if (r.rowCount) throw new AuthError(422, "email_exists", "A user with this email address has already been registered");
+        });
+        await sendEmailChange(user, email, redirectTarget(redirectTo));
+      }
+    }
+    const c = await pool.connect();
+    try {
+      return userOut(await loadUser(c, user.id));
+    } finally {
+      c.release();
+    }
+  }
+
+  // GoTrue's email change mail (internal/api/mail.go): a token for the new address, and with the secure
+  // change one for the current address; with a Send Email hook ONE call carries both (`token_hash` for
+  // the new address, `token_hash_new` for the current one), as the admin's hook expects.
+  async function sendEmailChange(user, newEmail, redirectTo) {
+    const current = (user.email ?? "").toLowerCase();
+    const changeId = crypto.randomUUID();
+    const issue = (addr, part) => {
+      const token = String(crypto.randomInt(0, 1_000_000)).padStart(6, "0");
+      const tokenHash = crypto.createHash("sha224").update(addr + token).digest("hex");
+      const sep = redirectTo.includes("?") ? "&" : "?";
+      const entry = {
+        type: "email_change", token, tokenHash, redirectTo, link: `${redirectTo}${sep}token_hash=${tokenHash}&type=email_change`,
+        at: Date.now(), viaHook: Boolean(state.sendEmailHook), change: { userId: user.id, newEmail, part, changeId },
+      };
+      if (!mail.has(addr)) mail.set(addr, []);
+      mail.get(addr).push(entry);
+      return entry;
+    };
+    // A new request replaces any pending change (GoTrue overwrites the tokens).
+    for (const box of mail.values()) for (const m of box) if (m.change?.userId === user.id) m.used = true;
+    const toNew = issue(newEmail, "new");
+    const toCurrent = state.secureEmailChange && current ? issue(current, "current") : null;
+    await tx(async (c) => {
+      await c.query("set local role supabase_auth_admin");
+      await c.query(
+        `update auth.users set email_change = $2, email_change_token_new = $3, email_change_token_current = $4,
+           email_change_confirm_status = 0, email_change_sent_at = now() where id = $1`,
+        [user.id, newEmail, toNew.tokenHash, toCurrent?.tokenHash ?? ""],
+      );
+    });
+    if (state.sendEmailHook) {
+      try {
+        await callSendEmailHook(current, {
+          token: toNew.token, token_hash: toNew.tokenHash, token_new: toCurrent?.token ?? "", token_hash_new: toCurrent?.tokenHash ?? "",
+          redirect_to: redirectTo, email_action_type: "email_change",
+        });
+      } catch (e) {
+        toNew.used = true;
+        if (toCurrent) toCurrent.used = true;
+        throw e;
+      }
+    }
+  }
+
+  // /verify of an email_change link: that address's half is confirmed; with both halves (one without
+  // the secure change) the new address becomes the account's (emailChangeVerify in verify.go).
+  async function verifyEmailChange(entry) {
+    const { userId, newEmail } = entry.change;
+    const parts = [...mail.values()].flat().filter((m) => m.change?.changeId === entry.change.changeId);
+    if (parts.some((m) => !m.used)) {
+      await tx(async (c) => {
+        await c.query("set local role supabase_auth_admin");
+        await c.query("update auth.users set email_change_confirm_status = 1 where id = $1", [userId]);
+      });
+      return { msg: "Confirmation link accepted. Please proceed to confirm link sent to the other email", code: 200 };
+    }
+    const user = await tx(async (c) => {
+      await c.query("set local role supabase_auth_admin");
+      const r = await c.query(
+        `update auth.users set email = email_change, email_change = '', email_change_token_new = '', email_change_token_current = '',
+           email_change_confirm_status = 0, email_confirmed_at = coalesce(email_confirmed_at, now()), last_sign_in_at = now(), updated_at = now()
+         where id = $1 and email_change = $2 returning *`,
+        [userId, newEmail],
+      );
+      if (!r.rowCount) throw new AuthError(403, "otp_expired", "Email link is invalid or has expired");
+      return r.rows[0];
+    });
+    return mintSession(user, { method: "otp" });
+  }
+
+  // ---- OAuth (internal/api/external.go, external_oauth.go, provider/github.go, token.go PKCE) ----
+
+  /** GoTrue's oauthErrorMap: the `error` of a redirect for an HTTP status. */
+  const OAUTH_ERROR = { 400: "invalid_request", 401: "unauthorized_client", 403: "access_denied", 404: "invalid_request", 422: "invalid_request", 500: "server_error", 503: "temporarily_unavailable" };
+
+  function providerConfig(name) {
+    const n = String(name ?? "").toLowerCase();
+    const cfg = state.externalProviders[n];
+    if (n !== "github" || !cfg) {
+      throw new AuthError(400, "validation_failed", `Unsupported provider: Provider ${n} could not be found`);
+    }
+    // provider/github.go with an Enterprise url: auth on <url>/login/oauth, the API on <url>/api/v3.
+    return { name: n, ...cfg, authUrl: `${cfg.url}/login/oauth/authorize`, tokenUrl: `${cfg.url}/login/oauth/access_token`, apiUrl: `${cfg.url}/api/v3` };
+  }
+
+  // GET /authorize: validatePKCEParams, a flow state for both flows (its id is the `state`), then 302.
+  function authorize(url, redirectTo) {
+    const q = url.searchParams;
+    const p = providerConfig(q.get("provider"));
+    const challenge = q.get("code_challenge") ?? "";
+    const method = q.get("code_challenge_method") ?? "";
+    if ((challenge === "") !== (method === "")) {
+      throw new AuthError(400, "validation_failed", "PKCE flow requires code_challenge_method and code_challenge");
+    }
+    if (challenge && !/^[A-Za-z0-9._~-]{43,128}$/.test(challenge)) {
+      throw new AuthError(400, "validation_failed", "code challenge has to be between 43 and 128 characters and only contain alphanumeric characters, '-', '.', '_' and '~'");
+    }
+    if (challenge && !["s256", "plain"].includes(method.toLowerCase())) {
+      throw new AuthError(400, "validation_failed", "Invalid code_challenge_method");
+    }
+    const id = crypto.randomUUID();
+    flowStates.set(id, {
+      id, provider: p.name, challenge: challenge || null, challengeMethod: method.toLowerCase() || null,
+      referrer: redirectTarget(redirectTo), createdAt: Date.now(), userId: null, authCode: null, providerToken: null,
+    });
+    const scopes = ["user:email", ...(q.get("scopes") ? q.get("scopes").split(",") : [])];
+    const to = new URL(p.authUrl);
+    to.search = new URLSearchParams({ client_id: p.clientId, redirect_uri: state.callbackUrl, response_type: "code", scope: scopes.join(" "), state: id }).toString();
+    return to.toString();
+  }
+
+  // GET|POST /callback: every failure is a redirect to the flow's referrer (or the Site URL) with the
+  // error in the query and the fragment (redirectErrors), never a page of its own.
+  async function callback(req, url, body) {
+    const q = req.method === "POST" && /x-www-form-urlencoded/.test(req.headers["content-type"] ?? "")
+      ? new URLSearchParams(body.toString("utf8"))
+      : url.searchParams;
+    let target = state.siteUrl;
+    try {
+      const stateId = q.get("state") ?? "";
+      if (!stateId) throw new AuthError(400, "bad_oauth_callback", "OAuth state parameter missing");
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(stateId)) {
+        throw new AuthError(400, "bad_oauth_state", "OAuth state parameter is invalid");
+      }
+      const flow = flowStates.get(stateId.toLowerCase());
+      if (!flow) throw new AuthError(400, "bad_oauth_state", "OAuth state not found or expired");
+      target = flow.referrer;
+      if (Date.now() - flow.createdAt > FLOW_STATE_TTL_MS) throw new AuthError(400, "bad_oauth_state", "OAuth state has expired");
+      if (flow.challenge && flow.userId) throw new AuthError(400, "flow_state_already_used", "State has already been used");
+      if (q.get("error")) throw Object.assign(new AuthError(400, "", q.get("error_description") ?? ""), { oauthError: q.get("error") });
+      const code = q.get("code") ?? "";
+      if (!code) throw new AuthError(400, "bad_oauth_callback", "OAuth callback with missing authorization code missing");
+      const p = providerConfig(flow.provider);
+      const { token, data } = await providerUser(p, code);
+      const user = await externalAccount(p.name, data);
+      if (flow.challenge) {
+        flow.userId = user.id;
+        flow.authCode = crypto.randomUUID();
+        flow.providerToken = token;
+        flow.codeIssuedAt = Date.now();
+        const to = new URL(target);
+        to.searchParams.set("code", flow.authCode);
+        return to.toString();
+      }
+      flowStates.delete(flow.id);
+      const s = await mintSession(user, { method: "oauth" });
+      const frag = new URLSearchParams({
+        access_token: s.access_token, expires_at: String(s.expires_at), expires_in: String(s.expires_in),
+        provider_token: token, refresh_token: s.refresh_token, token_type: "bearer",
+      });
+      const to = new URL(target);
+      to.hash = frag.toString();
+      return to.toString();
+    } catch (e) {
+      if (!(e instanceof AuthError)) throw e;
+      const to = new URL(target);
+      const error = e.oauthError ?? (["signup_disabled", "user_banned", "provider_email_needs_verification"].includes(e.errorCode) ? "access_denied" : OAUTH_ERROR[e.status] ?? "server_error");
+      to.searchParams.set("error", error);
+      to.searchParams.set("error_description", e.message);
+      if (e.errorCode) to.searchParams.set("error_code", e.errorCode);
+      const h = new URLSearchParams({ error, error_description: e.message, ...(e.errorCode ? { error_code: e.errorCode } : {}), sb: "" });
+      to.hash = h.toString();
+      return to.toString();
+    }
+  }
+
+  // golang.org/x/oauth2 Exchange (client credentials in Basic auth, a form body) and the github
+  // provider's GetUserData (/user, then /user/emails; the primary address is the account's).
+  async function providerUser(p, code) {
+    const form = new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: state.callbackUrl });
+    const basic = Buffer.from(`${encodeURIComponent(p.clientId)}:${encodeURIComponent(p.secret)}`).toString("base64");
+    const tr = await fetch(p.tokenUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${basic}` },
+      body: form.toString(),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await tr.text();
+    const t = /json/.test(tr.headers.get("content-type") ?? "") ? JSON.parse(text) : Object.fromEntries(new URLSearchParams(text));
+    if (!tr.ok || t.error || !t.access_token) {
+      throw new AuthError(500, "unexpected_failure", `Unable to exchange external code: ${code.slice(0, 4)}`);
+    }
+    const get = async (path) => {
+      const r = await fetch(`${p.apiUrl}${path}`, { headers: { authorization: `Bearer ${t.access_token}`, accept: "application/json" }, signal: AbortSignal.timeout(10_000) });
+      if (!r.ok) throw new AuthError(500, "unexpected_failure", "Error getting user profile from external provider");
+      return r.json();
+    };
+    const u = await get("/user");
+    const emails = (await get("/user/emails")).filter((e) => e && typeof e.email === "string" && e.email);
+    if (emails.length === 0) throw new AuthError(500, "unexpected_failure", "Error getting user email from external provider");
+    const primary = emails.find((e) => e.primary) ?? emails.at(-1);
+    const data = {
+      iss: p.apiUrl, sub: String(u.id), name: u.name ?? "", preferred_username: u.login ?? "", avatar_url: u.avatar_url ?? "",
+      full_name: u.name ?? "", provider_id: String(u.id), user_name: u.login ?? "",
+      email: primary.email.toLowerCase(), email_verified: Boolean(primary.verified), phone_verified: false,
+    };
+    return { token: t.access_token, data, verifiedEmails: emails.filter((e) => e.verified).map((e) => e.email.toLowerCase()) };
+  }
+
+  // createAccountFromExternalIdentity with models.DetermineAccountLinking: the same identity signs its
+  // user in (AccountExists); else a user with that verified email gets the identity (LinkAccount); else
+  // a new user whose app_metadata.provider is the provider (CreateAccount). An unverified address makes
+  // an unconfirmed user, is mailed a confirmation, and the sign-in is refused.
+  async function externalAccount(provider, data) {
+    const key = `${provider}\0${data.sub}`;
+    const now = new Date().toISOString();
+    const user = await tx(async (c) => {
+      const known = identities.get(key);
+      let u;
+      if (known) {
+        u = await loadUser(c, known.user_id);
+        if (!u) identities.delete(key);
+      }
+      if (u) {
+        Object.assign(known, { identity_data: data, last_sign_in_at: now, updated_at: now });
+      } else {
+        const byEmail = data.email_verified
+          ? (await c.query("select * from auth.users where lower(email) = $1 and deleted_at is null", [data.email])).rows[0]
+          : null;
+        await c.query("set local role supabase_auth_admin");
+        if (byEmail) {
+          u = byEmail;
+        } else {
+          if (state.disableSignup) throw new AuthError(422, "signup_disabled", "Signups not allowed for this instance");
+          const ins = await c.query(
+            `insert into auth.users (instance_id, id, aud, role, email, email_confirmed_at, confirmation_token, recovery_token,
+               email_change_token_new, email_change, raw_app_meta_data, raw_user_meta_data, created_at, updated_at, is_anonymous)
+             values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', $2,
+               case when $3 then now() end, '', '', '', '', $4::jsonb, $5::jsonb, now(), now(), false)
+             returning *`,
+            [crypto.randomUUID(), data.email, data.email_verified, JSON.stringify({ provider, providers: [provider] }), JSON.stringify(data)],
+          );
+          u = ins.rows[0];
+        }
+        identities.set(key, {
+          identity_id: crypto.randomUUID(), id: data.sub, user_id: u.id, identity_data: data, provider,
+          last_sign_in_at: now, created_at: now, updated_at: now, email: data.email,
+        });
+      }
+      await c.query("set local role supabase_auth_admin");
+      // UpdateUserMetaData (merge) and UpdateAppMetaDataProviders (every identity's provider).
+      const providers = [...new Set([...(u.raw_app_meta_data?.providers ?? []), provider])];
+      const up = await c.query(
+        `update auth.users set raw_user_meta_data = coalesce(raw_user_meta_data, '{}'::jsonb) || $2::jsonb,
+           raw_app_meta_data = coalesce(raw_app_meta_data, '{}'::jsonb) || jsonb_build_object('providers', $3::jsonb),
+           last_sign_in_at = case when email_confirmed_at is not null then now() else last_sign_in_at end, updated_at = now()
+         where id = $1 returning *`,
+        [u.id, JSON.stringify(data), JSON.stringify(providers)],
+      );
+      return up.rows[0];
+    });
+    if (!user.email_confirmed_at) {
+      await sendCode(user.email, "signup", state.siteUrl);
+      throw new AuthError(422, "provider_email_needs_verification", `Unverified email with ${provider}. A confirmation email has been sent to your ${provider} email`);
+    }
+    return user;
+  }
+
+  // POST /token?grant_type=pkce (token.go PKCE): the flow's auth code and the verifier of its challenge.
+  async function pkceGrant(body) {
+    const authCode = typeof body.auth_code === "string" ? body.auth_code : "";
+    const verifier = typeof body.code_verifier === "string" ? body.code_verifier : "";
+    if (!authCode || !verifier) {
+      throw new AuthError(400, "validation_failed", "invalid request: both auth code and code verifier should be non-empty");
+    }
+    const flow = [...flowStates.values()].find((f) => f.authCode === authCode && f.userId);
+    if (!flow) throw new AuthError(404, "flow_state_not_found", "invalid flow state, no valid flow state found");
+    if (Date.now() - flow.createdAt > FLOW_STATE_TTL_MS) throw new AuthError(422, "flow_state_expired", "invalid flow state, flow state has expired");
+    const derived = flow.challengeMethod === "s256" ? crypto.createHash("sha256").update(verifier).digest("base64url") : verifier;
+    const a = Buffer.from(derived);
+    const b = Buffer.from(flow.challenge);
+    if (a.length !== b.length || !crypto.timingSafeEqual(a, b)) {
+      throw new AuthError(400, "bad_code_verifier", "code challenge does not match previously saved code verifier");
+    }
+    flowStates.delete(flow.id);
+    const c = await pool.connect();
+    let user;
+    try {
+      user = await loadUser(c, flow.userId);
+    } finally {
+      c.release();
+    }
+    if (!user) throw new AuthError(404, "user_not_found", "User not found");
+    return { ...(await mintSession(user, { method: "oauth" })), provider_token: flow.providerToken };
+  }
+
+  async function invite(req, body, redirectTo) {
     const token = bearerOf(req);
     const v = token ? verifyJwt(token, { secret: jwtSecret, publicKeys }) : { ok: false };
     if (!v.ok || v.claims.role !== "service_role") throw new AuthError(403, "not_admin", "User not allowed");
@@ -684,7 +1042,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       if (r.rowCount) throw new AuthError(422, "email_exists", "A user with this email address has already been registered");
       return insertUser(c, email, data, { invited: true });
     });
-    await sendCode(email, "invite");
+    await sendCode(email, "invite", redirectTarget(redirectTo));
     return userOut(user);
   }
 
@@ -809,15 +1167,25 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
         const grant = url.searchParams.get("grant_type");
         if (grant === "password") return sendJson(res, 200, await passwordGrant(json()));
         if (grant === "refresh_token") return sendJson(res, 200, await refreshGrant(json()));
+        if (grant === "pkce") return sendJson(res, 200, await pkceGrant(json()));
         throw new AuthError(400, "validation_failed", "unsupported_grant_type");
       }
       if (p === "/auth/v1/otp" && req.method === "POST") return sendJson(res, 200, await otp(json(), redirectTo));
       if (p === "/auth/v1/recover" && req.method === "POST") return sendJson(res, 200, await recover(json(), redirectTo));
       if (p === "/auth/v1/verify" && req.method === "POST") return sendJson(res, 200, await verify(json()));
-      if (p === "/auth/v1/invite" && req.method === "POST") return sendJson(res, 200, await invite(req, json()));
+      if (p === "/auth/v1/invite" && req.method === "POST") return sendJson(res, 200, await invite(req, json(), redirectTo));
       const adminUser = p.match(/^\/auth\/v1\/admin\/users\/([^/]+)$/);
       if (p === "/auth/v1/admin/users" && req.method === "POST") return sendJson(res, 200, await adminCreateUser(req, json()));
       if (adminUser && req.method === "DELETE") return sendJson(res, 200, await adminDeleteUser(req, adminUser[1]));
+      if (p === "/auth/v1/user" && req.method === "PUT") return sendJson(res, 200, await updateUser(req, json(), redirectTo));
+      if (p === "/auth/v1/authorize" && req.method === "GET") {
+        res.writeHead(302, { location: authorize(url, redirectTo), "content-length": 0 });
+        return res.end();
+      }
+      if (p === "/auth/v1/callback" && ["GET", "POST"].includes(req.method)) {
+        res.writeHead(302, { location: await callback(req, url, body), "content-length": 0 });
+        return res.end();
+      }
       if (p === "/auth/v1/user" && req.method === "GET") {
         const { user } = await currentUser(req);
         return sendJson(res, 200, userOut(user));
@@ -837,7 +1205,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
         res.writeHead(204);
         return res.end();
       }
-      throw new AuthError(404, "not_found", "Not Found (this Auth test stand-in implements only signup, token, otp, verify, invite, admin/users create and delete, user, factors, logout, jwks)");
+      throw new AuthError(404, "not_found", "Not Found (this Auth test stand-in implements only signup, token, otp, verify, invite, admin/users create and delete, user, factors, authorize, callback, logout, jwks)");
     } catch (e) {
       if (e instanceof AuthError) return sendAuthError(res, e);
       console.error("auth stand-in:", e);

@@ -10,7 +10,8 @@ const FILES = {
   "/demo/supabase.js": path.join(repoRoot, "node_modules", "@supabase", "supabase-js", "dist", "umd", "supabase.js"),
 };
 
-/** `config.anonKey` is read per request, so it can be set once the stack is up. */
+/** `config.anonKey` (and `config.oauthProvider`, the demo's "Continue with …" button; none: no
+ * button) are read per request, so they can be set once the stack is up. */
 export async function startFrontend(config, { port = 0 } = {}) {
   const server = http.createServer((req, res) => {
     const p = new URL(req.url, "http://x").pathname;
@@ -18,7 +19,9 @@ export async function startFrontend(config, { port = 0 } = {}) {
       res.writeHead(200, { "content-type": type, "cache-control": "no-store" });
       res.end(body);
     };
-    if (p === "/demo/config.js") return send("text/javascript", `window.DEMO_CONFIG = ${JSON.stringify({ anonKey: config.anonKey })};`);
+    if (p === "/demo/config.js") {
+      return send("text/javascript", `window.DEMO_CONFIG = ${JSON.stringify({ anonKey: config.anonKey, oauthProvider: config.oauthProvider ?? null })};`);
+    }
     if (FILES[p]) return send("text/javascript", fs.readFileSync(FILES[p]));
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405);

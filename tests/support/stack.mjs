@@ -214,7 +214,7 @@ if (isMain) {
   const port = Number(process.env.PORT ?? 8787) || undefined;
   const supabasePort = Number(process.env.SUPABASE_PORT ?? 54321) || 0;
   const alg = process.env.JWT_ALG === "HS256" ? "HS256" : "ES256";
-  let stack;
+  let stack, idp;
   // The demo front end (demo/) on every tenant host, with auth links through the signed return on
   // auth.localhost (docs/auth-domains.md); the stand-in mailbox is printed as links arrive.
   const { startFrontend } = await import("./frontend.mjs");
@@ -233,7 +233,17 @@ if (isMain) {
       },
     });
     frontendConfig.anonKey = stack.anonKey;
-    if (port) stack.supabase.auth.allowList = [`http://auth.localhost:${port}/**`];
+    if (port) {
+      stack.supabase.auth.allowList = [`http://auth.localhost:${port}/**`];
+      // "Continue with github" through the OAuth provider test stand-in, its one account signed in.
+      const { startOAuthProviderStandin } = await import("./oauth-provider-standin.mjs");
+      const client = { clientId: "dev-client", clientSecret: "dev-only-client-secret" };
+      idp = await startOAuthProviderStandin({ ...client, redirectUri: stack.supabase.auth.callbackUrl });
+      idp.addAccount({ login: "newcomer", name: "New Comer", email: "newcomer@oauth.test" });
+      idp.signInAs("newcomer");
+      stack.supabase.auth.externalProviders.github = { url: idp.url, clientId: client.clientId, secret: client.clientSecret };
+      frontendConfig.oauthProvider = "github";
+    }
   } catch (e) {
     process.stderr.write(`stack: ${e.stack || e}\n`);
     process.exit(1);
@@ -245,6 +255,7 @@ if (isMain) {
     process.stderr.write(`\nstack: ${sig}, stopping router, stand-ins and Postgres...\n`);
     await stack.stop().catch((e) => process.stderr.write(`stack: stop failed: ${e}\n`));
     await frontend.close().catch(() => {});
+    await idp?.stop().catch(() => {});
     process.exit(0);
   };
   process.removeAllListeners("SIGINT");

@@ -307,7 +307,6 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
   const flowStates = new Map();
   const FLOW_STATE_TTL_MS = 300_000; // GoTrue's default (and minimum) FlowStateExpiryDuration
   const identitiesOf = (userId) => [...identities.values()].filter((i) => i.user_id === userId);
-  const userOut = (u) => userJson(u, identitiesOf(u.id));
 
   const state = {
     alg,
@@ -336,9 +335,9 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     },
   };
 
-  /** The user object with its MFA factors (GoTrue lists them, without secrets, when there are any). */
+  /** The user object with its identities and MFA factors (GoTrue lists factors, without secrets, when there are any). */
   function userOut(u) {
-    const out = userJson(u);
+    const out = userJson(u, identitiesOf(u.id));
     const fs = factors.get(u.id) ?? [];
     if (fs.length) out.factors = fs.map(({ id, friendly_name, factor_type, status, created_at, updated_at }) => ({ id, friendly_name, factor_type, status, created_at, updated_at }));
     return out;

@@ -6,13 +6,11 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import path from "node:path";
 import { startAdminStack, runTenantctl, TENANTCTL } from "./support.mjs";
 import { SEED } from "../support/stack.mjs";
-import { repoRoot } from "../support/router.mjs";
 import { startRecordingRouter } from "../support/metrics-recorder.mjs";
+import { LAYOUT, sampledRow } from "../support/analytics-standin.mjs";
 
-const LAYOUT = JSON.parse(fs.readFileSync(path.join(repoRoot, "crates/shared/src/metrics_layout.json"), "utf8"));
 const STATUS_BLOB = LAYOUT.blobs.indexOf("status_class");
 const LATENCY = LAYOUT.doubles.indexOf("latency_ms");
 const PURGED = "99999999-9999-4999-8999-999999999999";
@@ -21,18 +19,7 @@ const SINCE = "2026-11-30T10:00:00Z";
 const UNTIL = "2026-11-30T10:05:00Z";
 
 /** A row as the router writes it (the shared layout), `at` seconds after T0. */
-function row(tenant, at, status, latency, sampleInterval) {
-  const blobs = LAYOUT.blobs.map(() => "");
-  blobs[LAYOUT.blobs.indexOf("route")] = "rest";
-  blobs[STATUS_BLOB] = `${String(status)[0]}xx`;
-  blobs[LAYOUT.blobs.indexOf("cache")] = "hit";
-  blobs[LAYOUT.blobs.indexOf("token")] = "user";
-  blobs[LAYOUT.blobs.indexOf("token_source")] = "cached";
-  const doubles = LAYOUT.doubles.map(() => 0);
-  doubles[LATENCY] = latency;
-  doubles[LAYOUT.doubles.indexOf("status")] = status;
-  return { timestamp: T0 + at * 1000, index1: tenant, blobs, doubles, sampleInterval };
-}
+const row = (tenant, at, status, latency, sampleInterval) => sampledRow(tenant, T0 + at * 1000, status, latency, sampleInterval);
 
 // acme: many rows, small and uneven weights; globex: few rows, heavy weights (busier once weighted).
 const ROWS = [

@@ -11,17 +11,16 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import crypto from "node:crypto";
-import { chromium } from "playwright-core";
 import { startAdminStack, ADMIN_HOST } from "../admin/support.mjs";
+import { launchChromium } from "./support.mjs";
 import { SEED } from "../support/stack.mjs";
 import { startRouter, repoRoot } from "../support/router.mjs";
 import { totpCode } from "../support/auth-standin.mjs";
+import { sampledRow } from "../support/analytics-standin.mjs";
 import { lineChart, linePoints, trafficCharts } from "../../admin/console/chart.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 const SHOTS = path.join(repoRoot, "test-artifacts", "console");
 const STEP_MS = 20_000;
 // The short-TTL router's directory bounds (seconds), as tests/admin/lifecycle.test.mjs uses.
@@ -30,35 +29,26 @@ const STALE_S = 1;
 const CERT_DELAY_MS = 2500;
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 360, height: 740 };
+const ACME_NAME = "Acme Clinic"; // sql/seed.sql
 
-let s, quick, browser, profile, base;
+let s, quick, browser, base;
 let totpSecret = null; // carol's, once enrolled through the page
 
 before(async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: bash scripts/setup.sh installs Debian's chromium`);
   fs.mkdirSync(SHOTS, { recursive: true });
   // Cloudflare takes its time with the certificate, as it waits on the customer's DNS: the page shows
   // the wait, then "check again" shows it move.
-  s = await startAdminStack({ cloudflare: { validationDelayMs: CERT_DELAY_MS } });
+  // Analytics on (the AE SQL API test stand-in): the charts are drawn from its sampled rows.
+  s = await startAdminStack({ analytics: true, cloudflare: { validationDelayMs: CERT_DELAY_MS } });
   quick = await startRouter({ ...s.stack.routerVars, DIRECTORY_TTL_S: String(TTL_S), DIRECTORY_STALE_S: String(STALE_S) });
   base = `http://${ADMIN_HOST}:${s.admin.port}`;
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), "tenant-console-chromium-"));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      // Every name is 127.0.0.1: nothing leaves the machine.
-      "--host-resolver-rules=MAP * 127.0.0.1"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close().catch(() => {});
   await quick?.dispose();
   await s?.stop();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
 });
 
 /** A fresh browser context (its own storage: a new sign-in) and a page in it. */
@@ -208,8 +198,8 @@ test("an admin signed in with a password only (aal1) is asked for the second fac
 test("create a company through the form, follow it to the list and its page, suspend, resume, delete, purge", { timeout: 180_000 }, async () => {
   const { page, ctx, errors } = await adminPage();
   assert.ok(await page.isVisible(`tr[data-slug="${SEED.acme.slug}"]`), "the seeded company is listed");
-  // No metrics route on this build (404) reads as metrics off, as {"enabled": false} would.
-  await page.waitForSelector("#top-metrics-off");
+  // Analytics is on and nothing has been recorded yet: the busiest panel says so.
+  await page.waitForFunction(() => /No traffic in the last hour/.test(document.body.textContent));
   await shots(page, "03-companies");
   const hex = crypto.randomBytes(3).toString("hex");
   const name = `Browser Clinic ${hex}`;
@@ -259,11 +249,11 @@ test("create a company through the form, follow it to the list and its page, sus
   await page.press("#search", "Enter");
   await page.click(`tr[data-slug="${slug}"] a`);
 
-  // Its page: profile, members and the pending invitation, domain, traffic (metrics off here), trail.
+  // Its page: profile, members and the pending invitation, domain, traffic (none yet), trail.
   await page.waitForSelector("#company-title");
   await page.waitForSelector("#invitations table");
   assert.match(await page.textContent("#invitations"), new RegExp(email.replace(/\./g, "\\.")));
-  await page.waitForSelector("#metrics-off");
+  await page.waitForFunction(() => /Last 24 h: 0 requests/.test(document.getElementById("metrics-totals")?.textContent ?? ""));
   await page.waitForSelector("#audit-list");
   assert.ok(await page.isVisible("#theme-preview"));
   assert.match(await page.textContent("#domains"), /Waiting on the customer's DNS/);
@@ -351,7 +341,7 @@ test("a failed provisioning step is shown with what was rolled back", { timeout:
 
 test("a metrics answer of {\"enabled\": false} reads as metrics off on a company's page", { timeout: 60_000 }, async () => {
   const { page, ctx } = await adminPage();
-  // The contract of the metrics route without analytics configuration (this build has no such route).
+  // The metrics route's answer without analytics configuration (this stack has it configured).
   await page.route("**/admin/v1/tenants/*/metrics?*", (route) => route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ enabled: false }) }));
   await page.goto(`${base}/#/c/${SEED.acme.id}`);
   await page.waitForSelector("#metrics-off");
@@ -359,6 +349,37 @@ test("a metrics answer of {\"enabled\": false} reads as metrics off on a company
   assert.equal(await page.$$eval("#traffic svg", (x) => x.length), 0);
   await shots(page, "11-company-seeded");
   await ctx.close();
+});
+
+test("a company's traffic is drawn from Analytics Engine's sampled rows, weighted by _sample_interval", { timeout: 60_000 }, async () => {
+  // Rows in the last hour with sample intervals above 1: the page must show the weighted count.
+  const now = Date.now();
+  const rows = [
+    sampledRow(SEED.acme.id, now - 50 * 60_000, 200, 12, 7),
+    sampledRow(SEED.acme.id, now - 30 * 60_000, 200, 30, 5),
+    sampledRow(SEED.acme.id, now - 20 * 60_000, 503, 90, 3),
+    sampledRow(SEED.acme.id, now - 5 * 60_000, 404, 8, 11),
+  ];
+  const weighted = rows.reduce((n, r) => n + r.sampleInterval, 0); // 26, not the 4 rows
+  await s.analytics.insert(rows);
+  try {
+    const { page, ctx, errors } = await adminPage();
+    await page.waitForSelector("#top-table");
+    const top = await page.$$eval(`#top-table tbody tr:first-child td`, (tds) => tds.map((td) => td.textContent));
+    assert.equal(top[0], ACME_NAME);
+    assert.equal(top[1], String(weighted), "the busiest panel counts weighted requests");
+    await page.goto(`${base}/#/c/${SEED.acme.id}`);
+    await page.waitForFunction((n) => new RegExp(`Last 24 h: ${n} requests`).test(document.getElementById("metrics-totals")?.textContent ?? ""), weighted);
+    // 3 of 26 weighted requests were 5xx.
+    assert.match(await page.textContent("#metrics-totals"), /11\.54% errors/);
+    assert.equal(await page.$$eval("#traffic svg", (x) => x.length), 3, "requests, error rate and latency charts");
+    assert.match(await page.$eval("#traffic svg", (x) => x.getAttribute("aria-label")), new RegExp(`highest ${weighted}\\b`));
+    await shots(page, "12-company-traffic");
+    assert.deepEqual(errors, [], "no script errors");
+    await ctx.close();
+  } finally {
+    await s.analytics.clear();
+  }
 });
 
 test("the console's suite took (figure, not a gate)", () => {

@@ -6,6 +6,7 @@
 //   const b = await startBrowserStack({ kid: "browser" });
 //   b.stack, b.port, b.frontendConfig (the demo's config.js), b.returnHost, b.keys ({kid, secret}), b.origin(host), await b.device(), await b.stop()
 //   const d = await b.device();  d.page, await d.newPage(), d.ctx, await d.close()   // a fresh context
+//   await launchChromium(extraArgs)   // the browser alone (tests/browser/console.test.mjs)
 //   await signedIn(page, email), await signedOut(page), await shot(page, name)
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -30,6 +31,12 @@ export async function freePort() {
   const p = s.address().port;
   await new Promise((r) => s.close(r));
   return p;
+}
+
+/** Debian's Chromium, headless, every name resolved to 127.0.0.1 (one per suite; contexts are devices). */
+export function launchChromium(extraArgs = []) {
+  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: bash scripts/setup.sh installs Debian's chromium`);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, timeout: 30_000, args: [...ARGS, ...extraArgs] });
 }
 
 /** The stack with the demo front end and the signed return; `seedSql` runs before any request. */
@@ -71,12 +78,7 @@ export async function startBrowserStack({ kid = "browser", seedSql = [], extraHo
     /** A fresh browser context: a device with nothing of any other's storage or cookies. One
      * Chromium per suite, launched at the first device (a context costs far less than a launch). */
     async device() {
-      browser ??= await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        timeout: 30_000,
-        args: [...ARGS, `--unsafely-treat-insecure-origin-as-secure=${hosts}`],
-      });
+      browser ??= await launchChromium([`--unsafely-treat-insecure-origin-as-secure=${hosts}`]);
       const ctx = await browser.newContext();
       const newPage = async () => {
         const page = await ctx.newPage();

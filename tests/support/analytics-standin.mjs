@@ -19,6 +19,26 @@
 //   ae.handle(request)  // a fetch Request → Response (route the admin's outbound requests to it)
 //   ae.queries          // every SQL text received;  ae.failNext(status) ;  await ae.clear()
 
+import fs from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** The router's data point layout (crates/shared/src/metrics_layout.json): which blob and double is which. */
+export const LAYOUT = JSON.parse(fs.readFileSync(fileURLToPath(new URL("../../crates/shared/src/metrics_layout.json", import.meta.url)), "utf8"));
+
+/** A row as the router writes it (the shared layout): a cached-token REST call of `tenant` at `timestampMs`. */
+export function sampledRow(tenant, timestampMs, status, latencyMs, sampleInterval) {
+  const blobs = LAYOUT.blobs.map(() => "");
+  blobs[LAYOUT.blobs.indexOf("route")] = "rest";
+  blobs[LAYOUT.blobs.indexOf("status_class")] = `${String(status)[0]}xx`;
+  blobs[LAYOUT.blobs.indexOf("cache")] = "hit";
+  blobs[LAYOUT.blobs.indexOf("token")] = "user";
+  blobs[LAYOUT.blobs.indexOf("token_source")] = "cached";
+  const doubles = LAYOUT.doubles.map(() => 0);
+  doubles[LAYOUT.doubles.indexOf("latency_ms")] = latencyMs;
+  doubles[LAYOUT.doubles.indexOf("status")] = status;
+  return { timestamp: timestampMs, index1: tenant, blobs, doubles, sampleInterval };
+}
+
 const SCHEMA = "ae_standin";
 const FUNCTIONS = new Set(["sum", "if", "intdiv", "tounixtimestamp", "todatetime", "quantileexactweighted", "quantileweighted"]);
 const COLUMNS = 20;

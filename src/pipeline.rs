@@ -1,7 +1,8 @@
 //! The request pipeline (SPEC §1) as named phases over one per-request context, after Pingora's
 //! `ProxyHttp`: route → resolve tenant → answer router endpoints / preflight → authenticate →
-//! authorise → build the upstream request. The adapter performs the fetch, then calls
-//! [`Router::relay_headers`] and [`Router::log_line`].
+//! authorise → build the upstream request ([`Router::handle`]); the edge performs the fetch, then
+//! the response half runs here too (`response`: [`Router::relay`], then [`Router::outcome`], the
+//! one place the request's outcome and its log line are known).
 
 use std::rc::Rc;
 
@@ -18,13 +19,15 @@ use crate::directory::static_map::StaticDirectory;
 use crate::directory::supabase::SupabaseDirectory;
 use crate::error::RouterError;
 use crate::host::{self, HostKind};
-use crate::log::{rfc3339, RequestLog};
 use crate::proxy::auth_paths;
 use crate::proxy::auth_paths::AUTH_PREFIX;
+use crate::proxy::auth_request;
 use crate::proxy::confirm::ConfirmRequest;
 use crate::proxy::headers::{upstream_headers, TenantHeaders};
 use crate::proxy::redirect::{self, RedirectPolicy, Signer};
-use crate::proxy::{auth_request, Route};
+use crate::reply::{json_reply, Reply};
+use crate::request::{BodySource, Incoming};
+use crate::route::{Route, METHODS};
 use crate::runtime::Runtime;
 use crate::runtime::{self, HttpRequest};
 use crate::signed_return;
@@ -33,102 +36,6 @@ use crate::tenant::{TenantRecord, TenantStatus};
 const DIRECTORY_MAX_ENTRIES: usize = 10_000;
 const DIRECTORY_LOOKUP_TIMEOUT_MS: u64 = 5_000;
 const BENCH_MAX_N: u64 = 100_000;
-const FORWARDED_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-
-/// The request as the runtime handed it over; header names lowercase.
-#[derive(Debug, Clone)]
-pub struct Incoming {
-    pub method: String,
-    pub scheme: String,
-    pub host: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: Vec<(String, String)>,
-    pub client_ip: Option<String>,
-}
-
-/// The parts of the runtime's request URL the router reads. The runtime hands over a URL it has
-/// already parsed and serialised (WHATWG), so splitting it is enough: parsing it again with the
-/// `url` crate cost ~10 µs a request in workerd's profile.
-#[derive(Debug, PartialEq, Eq)]
-pub struct RequestUrl<'a> {
-    pub scheme: &'a str,
-    /// `host[:port]`, without any userinfo.
-    pub authority: &'a str,
-    pub path: &'a str,
-    pub query: Option<&'a str>,
-}
-
-impl<'a> RequestUrl<'a> {
-    pub fn split(url: &'a str) -> Option<Self> {
-        let (scheme, rest) = url.split_once("://")?;
-        let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
-        let (authority, target) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let (path, query) = match target.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (target, None),
-        };
-        if scheme.is_empty() || authority.is_empty() {
-            return None;
-        }
-        Some(Self {
-            scheme,
-            authority,
-            path: if path.is_empty() { "/" } else { path },
-            query,
-        })
-    }
-}
-
-impl Incoming {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn is_websocket_upgrade(&self) -> bool {
-        self.header("upgrade")
-            .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
-    }
-
-    /// A `Content-Length` other than 0, or any `Transfer-Encoding`.
-    fn declares_body(&self) -> bool {
-        self.headers.iter().any(|(k, v)| {
-            k.eq_ignore_ascii_case("transfer-encoding")
-                || (k.eq_ignore_ascii_case("content-length") && v.trim() != "0")
-        })
-    }
-
-    /// `websocket` anywhere in the `Upgrade` token list, which is what the runtime acts on.
-    fn names_websocket_upgrade(&self) -> bool {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("upgrade"))
-            .flat_map(|(_, v)| v.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
-    }
-}
-
-#[derive(Debug)]
-pub enum BodyError {
-    TooLarge,
-    Read(String),
-}
-
-/// The request body, read only when a rule needs it (sign-up stamping).
-pub trait BodySource {
-    fn read_limited(&mut self, limit: usize) -> LocalBoxFuture<'_, Result<Vec<u8>, BodyError>>;
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum UpstreamBody {
@@ -195,20 +102,6 @@ pub struct Router {
     rt: Rc<dyn Runtime>,
     directory: Directory,
     auth: Authenticator,
-}
-
-fn json_reply(status: u16, body: serde_json::Value) -> Reply {
-    Reply {
-        status,
-        headers: vec![
-            (
-                "content-type".into(),
-                "application/json; charset=utf-8".into(),
-            ),
-            ("cache-control".into(), "no-store".into()),
-        ],
-        body: body.to_string().into_bytes(),
-    }
 }
 
 impl Router {
@@ -366,7 +259,7 @@ impl Router {
             _ => {}
         }
         // Refused here: the runtime cannot send unknown methods upstream.
-        if !FORWARDED_METHODS.contains(&req.method.as_str()) {
+        if !METHODS.contains(&req.method.as_str()) {
             return Err(RouterError::MethodNotAllowed);
         }
 
@@ -510,7 +403,7 @@ impl Router {
         let Some(origin) = &self.config.frontend_origin else {
             return Err(RouterError::NotFound);
         };
-        if !FORWARDED_METHODS.contains(&req.method.as_str()) {
+        if !METHODS.contains(&req.method.as_str()) {
             return Err(RouterError::MethodNotAllowed);
         }
         let tenant_id = tenant.id.to_string();
@@ -739,103 +632,11 @@ impl Router {
         Ok(Action::Reply(json_reply(200, json!({"n": n, "alg": alg}))))
     }
 
-    /// The one place a `RouterError` becomes a reply, CORS included so browsers can read it.
+    /// The request's error, as its reply (see [`RouterError::reply`]); the log line names it.
     pub fn error_reply(&self, ctx: &mut RequestCtx, err: &RouterError) -> Reply {
         ctx.error = Some(err.code());
-        let mut reply = Self::early_error_reply(err, &ctx.path);
-        if ctx.wants_html {
-            reply.body = crate::error::html_page(&err.to_response(&ctx.path)).into_bytes();
-            for (k, v) in reply.headers.iter_mut() {
-                if k == "content-type" {
-                    *v = "text/html; charset=utf-8".into();
-                }
-            }
-        }
-        if let (Some(o), true) = (&ctx.origin, ctx.origin_allowed) {
-            reply.headers.extend(cors::allow_origin_headers(o));
-        }
-        reply
-    }
-
-    /// For errors before any router exists (bad configuration, an unparseable request).
-    pub fn early_error_reply(err: &RouterError, path: &str) -> Reply {
-        let r = err.to_response(path);
-        let mut headers: Vec<(String, String)> = r
-            .headers
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        headers.push(("cache-control".into(), "no-store".into()));
-        Reply {
-            status: r.status,
-            headers,
-            body: r.body.to_string().into_bytes(),
-        }
-    }
-
-    /// Relay phase: the upstream's response headers as the client should see them.
-    /// Whether [`Router::relay_headers`] could change anything, knowing only the upstream's
-    /// `Location`: without a caller `Origin` only a `Location` into the project is rewritten, so
-    /// the adapter can hand most responses back without reading their headers.
-    pub fn relay_may_change(
-        &self,
-        ctx: &RequestCtx,
-        location: Option<&str>,
-        sets_cookie: bool,
-    ) -> bool {
-        if ctx.origin.is_some() || sets_cookie {
-            return true;
-        }
-        match (&ctx.project_url, location) {
-            (Some(project_url), Some(loc)) => {
-                redirect::rewrite_location(loc, project_url, &ctx.user_origin).is_some()
-            }
-            _ => false,
-        }
-    }
-
-    pub fn relay_headers(
-        &self,
-        ctx: &RequestCtx,
-        mut headers: Vec<(String, String)>,
-    ) -> Vec<(String, String)> {
-        if let Some(project_url) = &ctx.project_url {
-            for (k, v) in headers.iter_mut() {
-                if k.eq_ignore_ascii_case("location") {
-                    if let Some(moved) =
-                        redirect::rewrite_location(v, project_url, &ctx.user_origin)
-                    {
-                        *v = moved;
-                    }
-                }
-            }
-        }
-        for (k, v) in headers.iter_mut() {
-            if k.eq_ignore_ascii_case("set-cookie") {
-                if let Some(host_only) = crate::proxy::cookies::host_only(v) {
-                    *v = host_only;
-                }
-            }
-        }
-        cors::rewrite_response_headers(&mut headers, ctx.origin.as_deref(), ctx.origin_allowed);
-        headers
-    }
-
-    pub fn log_line(&self, ctx: &RequestCtx, status: u16) -> String {
-        let now = self.rt.now_ms();
-        RequestLog {
-            ts: rfc3339(now),
-            tenant: ctx.tenant.as_ref().map(|t| t.slug.as_str()),
-            host: &ctx.host,
-            method: &ctx.method,
-            route: ctx.route.label(),
-            status,
-            latency_ms: now.saturating_sub(ctx.started_ms),
-            cache: ctx.cache.map(CacheStatus::as_str),
-            token: ctx.token,
-            error: ctx.error,
-        }
-        .to_line()
+        let cors_origin = ctx.origin.as_deref().filter(|_| ctx.origin_allowed);
+        err.reply(&ctx.path, ctx.wants_html, cors_origin)
     }
 }
 
@@ -874,6 +675,9 @@ fn join_url(base: &str, path: &str, query: Option<&str>) -> String {
         None => format!("{base}{path}"),
     }
 }
+
+mod response;
+pub use response::{Outcome, Relay, UpstreamHead};
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -17,7 +17,9 @@ const probes = {
     return outcome;
   },
   async rejected() {
-    return wasm.machineryAwait(later(5, () => Promise.reject(new Error("refused"))).then((p) => p)).then((o) => ({ error: String(o.error) }));
+    const refused = new Promise((_, reject) => setTimeout(() => reject(new Error("refused")), 5));
+    const o = await wasm.machineryAwait(refused);
+    return { value: o.value, error: o.error === undefined ? undefined : String(o.error) };
   },
   // A task woken by the runtime's timer alone.
   async timer(u) {

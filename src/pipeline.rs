@@ -1,6 +1,7 @@
-//! The request pipeline (SPEC §1) as named phases over one per-request context, after Pingora's
-//! `ProxyHttp`: route → resolve tenant → answer router endpoints / preflight → authenticate →
-//! authorise → build the upstream request ([`Router::handle`]); the edge performs the fetch, then
+//! The request pipeline (SPEC §1) as named phases over one per-request context ([`RequestCtx`]),
+//! after Pingora's `ProxyHttp`: `route_phase` → `tenant_phase` (host → tenant) → `edge_phase`
+//! (what the router answers itself) → `auth_phase` (authenticate, authorise) →
+//! `upstream_request` ([`Router::handle`] runs them); the edge performs the fetch, then
 //! the response half runs here too (`response`: [`Router::relay`], then [`Router::outcome`], the
 //! one place the request's outcome and its log line are known).
 
@@ -78,11 +79,19 @@ pub struct RequestCtx {
     pub origin_allowed: bool,
     /// `scheme://host[:port]` the user is on: where auth redirects must land.
     pub user_origin: String,
+    /// Every host the tenant is served on, once it is known.
+    pub tenant_hosts: Vec<String>,
     pub project_url: Option<String>,
     pub error: Option<&'static str>,
     /// A person's browser following a link (`Accept: text/html` on a page the router answers):
     /// errors are shown as a page.
     pub wants_html: bool,
+}
+
+/// What the tenant phase came to: the tenant, or an answer already (the signed return).
+enum Resolved {
+    Tenant(TenantRecord),
+    Answered(Action),
 }
 
 pub struct Handled {
@@ -151,6 +160,7 @@ impl Router {
             origin: req.header("origin").map(str::to_string),
             origin_allowed: false,
             user_origin: String::new(),
+            tenant_hosts: Vec::new(),
             project_url: None,
             error: None,
             wants_html: false,
@@ -171,6 +181,8 @@ impl Router {
         }
     }
 
+    /// The phases in order, each a method over the request's context: a phase either lets the
+    /// request go on or settles it (an [`Action`], or an error that becomes its reply).
     async fn phases(
         &self,
         req: &Incoming,
@@ -178,20 +190,40 @@ impl Router {
         ctx: &mut RequestCtx,
         background: &mut Option<LocalBoxFuture<'static, ()>>,
     ) -> Result<Action, RouterError> {
+        if let Some(action) = self.route_phase(req, ctx)? {
+            return Ok(action);
+        }
+        let tenant = match self.tenant_phase(req, ctx, background).await? {
+            Resolved::Tenant(t) => t,
+            Resolved::Answered(action) => return Ok(action),
+        };
+        if let Some(action) = self.edge_phase(req, ctx, &tenant).await? {
+            return Ok(action);
+        }
+        let project = self.config.project_for(&tenant)?;
+        ctx.project_url = Some(project.url.clone());
+        self.auth_phase(req, ctx, &tenant, project).await?;
+        if ctx.route == Route::BenchVerify {
+            return self.bench_verify(req, project).await;
+        }
+        self.upstream_request(req, body, ctx, &tenant, project)
+            .await
+    }
+
+    /// Route phase: what the path alone decides, before any host is looked at.
+    fn route_phase(&self, req: &Incoming, ctx: &RequestCtx) -> Result<Option<Action>, RouterError> {
         // Liveness answers on any host, even one we would refuse, so probes need no tenant.
         if ctx.route == Route::Health {
-            return Ok(Action::Reply(json_reply(
+            return Ok(Some(Action::Reply(json_reply(
                 200,
                 json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
-            )));
+            ))));
         }
-
         // A certificate authority validating a custom hostname must reach the origin, whatever
         // the host or the directory says: before any lookup, nothing changed.
         if ctx.route == Route::CertValidation {
-            return Ok(Action::PassThrough);
+            return Ok(Some(Action::PassThrough));
         }
-
         // A WebSocket handshake is a GET without a body (RFC 6455 §4.1); anything else carrying
         // one is malformed, and the runtime would fail it (a 5xx or its own plain-text 400) once
         // forwarded. workerd hands the Worker such a request as a GET, bodiless, but keeps its
@@ -199,12 +231,20 @@ impl Router {
         if req.names_websocket_upgrade() && (req.method != "GET" || req.declares_body()) {
             return Err(RouterError::UpgradeNotGet);
         }
+        Ok(None)
+    }
 
-        // Phase: resolve the tenant from the host.
+    /// Tenant phase: the host, normalised and classified, resolved through the directory. The
+    /// platform's return host answers its signed return here and nothing else.
+    async fn tenant_phase(
+        &self,
+        req: &Incoming,
+        ctx: &mut RequestCtx,
+        background: &mut Option<LocalBoxFuture<'static, ()>>,
+    ) -> Result<Resolved, RouterError> {
         let host = host::normalise(&req.host)?;
         ctx.host = host.clone();
         ctx.user_origin = user_origin(&req.scheme, &req.host, &host);
-        // The return host is the platform's: the signed return is all it answers besides health.
         if let Some(ret) = self
             .config
             .auth_return
@@ -212,7 +252,9 @@ impl Router {
             .filter(|r| r.host_name == host)
         {
             if ctx.route == Route::AuthReturn {
-                return self.auth_return(req, ctx, background, ret).await;
+                return Ok(Resolved::Answered(
+                    self.auth_return(req, ctx, background, ret).await?,
+                ));
             }
             return Err(RouterError::NoTenantForHost);
         }
@@ -225,29 +267,40 @@ impl Router {
             return Err(RouterError::NoTenantForHost);
         }
         let tenant = self.resolve(&kind, ctx, background).await?;
-        let tenant_hosts = self.tenant_hosts(&tenant);
-        ctx.origin_allowed = ctx
-            .origin
-            .as_deref()
-            .is_some_and(|o| cors::origin_allowed(o, &tenant_hosts, &self.config.allowed_origins));
+        ctx.tenant_hosts = self.tenant_hosts(&tenant);
+        ctx.origin_allowed = ctx.origin.as_deref().is_some_and(|o| {
+            cors::origin_allowed(o, &ctx.tenant_hosts, &self.config.allowed_origins)
+        });
         ctx.tenant = Some(tenant.clone());
         if tenant.status == TenantStatus::Suspended {
             return Err(RouterError::TenantSuspended);
         }
+        Ok(Resolved::Tenant(tenant))
+    }
 
-        // Phase: requests the edge answers itself.
+    /// Edge phase: what the router answers itself on a tenant's host (preflight, the tenant
+    /// profile, confirm links, its own namespace) or sends to the front end.
+    async fn edge_phase(
+        &self,
+        req: &Incoming,
+        ctx: &RequestCtx,
+        tenant: &TenantRecord,
+    ) -> Result<Option<Action>, RouterError> {
         if req.method == "OPTIONS" && req.header("access-control-request-method").is_some() {
-            return Ok(Action::Reply(self.preflight(ctx)));
+            return Ok(Some(Action::Reply(self.preflight(ctx))));
         }
         match ctx.route {
             Route::TenantProfile => {
                 if !matches!(req.method.as_str(), "GET" | "HEAD") {
                     return Err(RouterError::MethodNotAllowed);
                 }
-                return Ok(Action::Reply(json_reply(200, tenant.public_profile())));
+                return Ok(Some(Action::Reply(json_reply(
+                    200,
+                    tenant.public_profile(),
+                ))));
             }
             Route::RouterOther | Route::AuthReturn => return Err(RouterError::NotFound),
-            Route::AuthConfirm => return self.auth_confirm(req, ctx, &tenant).await,
+            Route::AuthConfirm => return self.auth_confirm(req, ctx, tenant).await.map(Some),
             Route::BenchVerify | Route::BenchTrap if !self.config.bench_endpoints => {
                 return Err(RouterError::NotFound)
             }
@@ -255,17 +308,25 @@ impl Router {
             Route::BenchTrap => {
                 panic!("deliberate trap (POST /__router/bench/trap, BENCH_ENDPOINTS)")
             }
-            Route::Frontend => return self.frontend(req, ctx, &tenant),
+            Route::Frontend => return self.frontend(req, ctx, tenant).map(Some),
             _ => {}
         }
         // Refused here: the runtime cannot send unknown methods upstream.
         if !METHODS.contains(&req.method.as_str()) {
             return Err(RouterError::MethodNotAllowed);
         }
+        Ok(None)
+    }
 
-        // Phase: authenticate and authorise against the tenant's project.
-        let project = self.config.project_for(&tenant)?;
-        ctx.project_url = Some(project.url.clone());
+    /// Authenticate and authorise phase, against the tenant's project: who the caller is, and
+    /// whether they may act on this tenant. The log line's token kind is set here.
+    async fn auth_phase(
+        &self,
+        req: &Incoming,
+        ctx: &mut RequestCtx,
+        tenant: &TenantRecord,
+        project: &Project,
+    ) -> Result<(), RouterError> {
         let principal = match self.authenticate(req, project).await {
             Ok(p) => p,
             Err(e) => {
@@ -274,21 +335,14 @@ impl Router {
             }
         };
         ctx.token = principal.kind.as_str();
-        match authorise(&principal, &tenant, self.config.allow_service_role) {
-            Err(RouterError::TenantMismatch) if joins_tenant(&req.method, &req.path) => {}
+        match authorise(&principal, tenant, self.config.allow_service_role) {
+            Err(RouterError::TenantMismatch) if joins_tenant(&req.method, &req.path) => Ok(()),
             Err(e) => {
                 ctx.token = "refused";
-                return Err(e);
+                Err(e)
             }
-            Ok(()) => {}
+            Ok(()) => Ok(()),
         }
-        if ctx.route == Route::BenchVerify {
-            return self.bench_verify(req, project).await;
-        }
-
-        // Phase: build the upstream request.
-        self.upstream_request(req, body, ctx, &tenant, project, &tenant_hosts)
-            .await
     }
 
     /// The bearer token decides who the caller is, except that a secret key or service_role JWT
@@ -438,14 +492,13 @@ impl Router {
         ctx: &RequestCtx,
         tenant: &TenantRecord,
         project: &Project,
-        tenant_hosts: &[String],
     ) -> Result<Action, RouterError> {
         let mut upstream_body = UpstreamBody::Passthrough;
         let mut query = req.query.clone();
         let mut drop: &[&str] = &[];
         if ctx.route == Route::Api(AUTH_PREFIX) {
             let policy = RedirectPolicy {
-                tenant_hosts,
+                tenant_hosts: &ctx.tenant_hosts,
                 user_origin: &ctx.user_origin,
                 signer: self.config.auth_return.as_ref().map(|config| Signer {
                     config,

@@ -13,6 +13,9 @@
 //   CPU over the pass-through = workerd CPU per request of the Worker − that of the pass-through
 //   CPU ratio                 = router's CPU over the pass-through / the rival's   [targets ≤ 1.0×; cached token ≤ 0.75×]
 //   throughput ratio          = router's req/s / the rival's                        [target ≥ 1.0×]
+// With build-std/ present (`bash scripts/build-worker.sh --release --out-dir build-std --features
+// std-futures`), the router on wasm-bindgen-futures runs too, beside the hand-written executor:
+//   hand-written saving       = std build's CPU over the pass-through − the release build's
 // Cold start: a new workerd holding only that Worker, from its start to the first answered request
 // (workerd's own start + module compile + instantiate + the first request's configuration),
 // median of COST_COLD starts, beside the pass-through's and the rival's; and the wasm's size.
@@ -22,7 +25,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { routerBuilt, buildDir, startWorkers, routerWorkerOptions, jsWorkerOptions, compatFromWranglerToml, httpRequest } from "../../tests/support/router.mjs";
 import { startUpstream } from "../../tests/support/upstream.mjs";
-import { startBenchStack, load, interleaved, HOST, PASS_HOST, RIVAL_HOST, PATH, TENANT, benchVars, rivalWorkerOptions } from "./stack.mjs";
+import { startBenchStack, load, interleaved, HOST, PASS_HOST, RIVAL_HOST, STD_HOST, PATH, TENANT, benchVars, rivalWorkerOptions, stdBuilt } from "./stack.mjs";
 
 const REQUESTS = Number(process.env.COST_REQUESTS ?? 300);
 const ROUNDS = Math.max(5, Number(process.env.COST_ROUNDS ?? 7));
@@ -56,17 +59,21 @@ async function main() {
     };
     const freshRouter = supply("r");
     const freshRival = supply("j");
+    const freshStd = supply("s");
+    const withStd = stdBuilt();
     const bearer = (t) => () => ({ authorization: `Bearer ${t()}` });
     const scenarios = [
-      ["HS256, cached tenant", () => hs, () => hs],
-      ["ES256, repeated token", () => es, () => es],
-      ["ES256, new token each request", freshRouter, freshRival],
+      ["HS256, cached tenant", () => hs, () => hs, () => hs],
+      ["ES256, repeated token", () => es, () => es, () => es],
+      ["ES256, new token each request", freshRouter, freshRival, freshStd],
     ];
     // Run order within a round: pass-through, then router and rival for each scenario.
     const runs = [["pass-through", PASS_HOST, bearer(() => hs)]];
-    for (const [name, forRouter, forRival] of scenarios) {
+    const stride = withStd ? 3 : 2;
+    for (const [name, forRouter, forRival, forStd] of scenarios) {
       scenarioNames.push(name);
       runs.push([`router: ${name}`, HOST, bearer(forRouter)], [`rival: ${name}`, RIVAL_HOST, bearer(forRival)]);
+      if (withStd) runs.push([`router on wasm-bindgen-futures: ${name}`, STD_HOST, bearer(forStd)]);
     }
     console.log(`router vs a JS Worker doing its whole job: ${ROUNDS} interleaved rounds of ${REQUESTS} requests per Worker and scenario (+${WARMUP} warm-up), concurrency ${CONCURRENCY}, GET ${PATH}`);
     console.log(stack.pinned);
@@ -84,8 +91,8 @@ async function main() {
     console.log("");
     const targets = [0.75, 1.0, 1.0];
     for (let s = 0; s < scenarios.length; s++) {
-      const router = per(1 + 2 * s);
-      const rival = per(2 + 2 * s);
+      const router = per(1 + stride * s);
+      const rival = per(2 + stride * s);
       const overRouter = router.map((r, k) => us(r) - us(pass[k]));
       const overRival = rival.map((r, k) => us(r) - us(pass[k]));
       const cpuRatio = overRouter.map((x, k) => x / overRival[k]);
@@ -95,6 +102,12 @@ async function main() {
       console.log(`  rival  CPU over pass-through   median +${fmt(median(overRival))} µs   rounds: ${list(overRival)}`);
       console.log(`  CPU ratio router/rival         median ${fmt(median(cpuRatio), 2)}×   rounds: ${list(cpuRatio, 2)}   [target ≤ ${targets[s].toFixed(2)}×]`);
       console.log(`  throughput ratio router/rival  median ${fmt(median(tputRatio), 2)}×   rounds: ${list(tputRatio, 2)}   [target ≥ 1.00×]   (router ${fmt(median(router.map(rps)))} req/s, rival ${fmt(median(rival.map(rps)))} req/s)`);
+      if (withStd) {
+        const std = per(3 + stride * s);
+        const saving = std.map((r, k) => us(r) - us(router[k]));
+        const tput = router.map((r, k) => rps(r) / rps(std[k]));
+        console.log(`  hand-written executor saves    median ${fmt(median(saving))} µs/request over wasm-bindgen-futures   rounds: ${list(saving)}; throughput ${fmt(median(tput), 2)}×`);
+      }
     }
   } finally {
     await stack.dispose();

@@ -20,6 +20,7 @@ export const PASS_LOG_HOST = "pass-log.bench"; // (a') the same, plus one JSON l
 export const PASS_WORK_HOST = "pass-work.bench"; // (a'') plus header edits and the deadline timer
 export const PASS_VERIFY_HOST = "pass-verify.bench"; // (a''') plus a whole JWT verification in JS
 export const VERIFY_HOST = "verify.bench"; // JS WebCrypto loop, route verify.bench/*
+export const STD_HOST = "acme.std.example"; // the router built with wasm-bindgen-futures (build-std/), when built
 export const RIVAL_HOST = "acme.rival.example"; // the JS rival doing the router's whole job (rival/entry.mjs)
 export const PATH = "/rest/v1/contacts?select=id,name&limit=10";
 
@@ -33,6 +34,12 @@ export const TENANT = {
   branding: {},
   placement: null,
 };
+
+/** The router built with the standard futures path (`--features std-futures`), if it is. */
+export const stdDir = path.join(here, "../../build-std");
+export function stdBuilt() {
+  return fs.existsSync(path.join(stdDir, "entry.mjs"));
+}
 
 /** The JS rival's options: the router's vars, its own base domain. */
 export function rivalWorkerOptions(vars, compat) {
@@ -98,6 +105,9 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
           routes: [`${PASS_VERIFY_HOST}/*`],
         },
         rivalWorkerOptions(vars, compat),
+        ...(stdBuilt()
+          ? [routerWorkerOptions({ ...vars, BASE_DOMAINS: "std.example" }, { name: "router-std", routes: ["*.std.example/*"], buildDir: stdDir })]
+          : []),
         jsWorkerOptions(
           fs.readFileSync(path.join(here, "verify.js"), "utf8"),
           verifyVars,

@@ -17,12 +17,19 @@
 //!
 //! Dependencies point down the table's order's reverse: `mod` uses all; nothing uses `mod`.
 
+// The hand-written machinery (`executor`, `parking`, `promises`) or, with feature `std-futures`,
+// wasm-bindgen-futures underneath the same names: the benchmark compares them (README).
+#[cfg(all(feature = "machinery", feature = "std-futures"))]
+compile_error!("the machinery probes test the hand-written executor: not with std-futures");
+
 mod env;
 mod executor;
 mod headers;
+#[cfg_attr(feature = "std-futures", allow(dead_code))]
 mod js;
 #[cfg(feature = "machinery")]
 mod machinery;
+#[cfg_attr(feature = "std-futures", allow(dead_code, unused_imports))]
 mod parking;
 mod promises;
 mod request_in;

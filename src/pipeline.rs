@@ -24,7 +24,7 @@ use crate::proxy::auth_paths;
 use crate::proxy::auth_paths::AUTH_PREFIX;
 use crate::proxy::auth_request;
 use crate::proxy::confirm::ConfirmRequest;
-use crate::proxy::headers::{upstream_headers, TenantHeaders};
+use crate::proxy::headers::{header_edits, upstream_headers, HeaderEdit, TenantHeaders};
 use crate::proxy::redirect::{self, RedirectPolicy, Signer};
 use crate::reply::{json_reply, Reply};
 use crate::request::{BodySource, Incoming};
@@ -53,6 +53,15 @@ pub struct Forward {
     pub body: UpstreamBody,
     pub upgrade: bool,
     pub timeout_ms: u64,
+}
+
+impl Forward {
+    /// The edits that turn the client's headers (`client`, as the request came) into
+    /// [`Forward::headers`]: the edge applies them to the runtime's own copy of the client's
+    /// headers, where handing a whole list across cost ~60 µs a request in workerd.
+    pub fn header_edits(&self, client: &[(String, String)]) -> Vec<HeaderEdit> {
+        header_edits(client, &self.headers)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

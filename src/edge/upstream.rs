@@ -9,7 +9,7 @@ use super::js::{global_scope, js_err};
 use super::promises::Awaited;
 use crate::error::RouterError;
 use crate::pipeline::{Forward, UpstreamBody};
-use crate::proxy::headers::{header_edits, HeaderEdit};
+use crate::proxy::headers::HeaderEdit;
 
 thread_local! {
     /// `x => AbortController.prototype.abort.call(x)`, made once, for `setTimeout(.., ms, controller)`:
@@ -40,7 +40,7 @@ pub async fn forward(
     let unreachable = |e: JsValue| RouterError::UpstreamUnreachable(js_err(e));
     let init = web_sys::RequestInit::new();
     init.set_method(&f.method);
-    init.set_headers(&headers(req, client, &f.headers)?.into());
+    init.set_headers(&headers(req, &f.header_edits(client))?.into());
     init.set_redirect(web_sys::RequestRedirect::Manual);
     match &f.body {
         UpstreamBody::Replaced(bytes) => init.set_body(&Uint8Array::from(bytes.as_slice())),
@@ -76,18 +76,14 @@ pub async fn pass_through(req: &web_sys::Request) -> Result<web_sys::Response, R
 
 /// The upstream headers: the runtime's own copy of the client's, with the core's edits applied.
 /// An edit the runtime refuses stops the request: it must not leave without the router's headers.
-fn headers(
-    req: &web_sys::Request,
-    client: &[(String, String)],
-    upstream: &[(String, String)],
-) -> Result<web_sys::Headers, RouterError> {
+fn headers(req: &web_sys::Request, edits: &[HeaderEdit]) -> Result<web_sys::Headers, RouterError> {
     let refused = |name: &str, e: JsValue| {
         RouterError::UpstreamUnreachable(format!("header {name} refused: {}", js_err(e)))
     };
     let headers =
         web_sys::Headers::new_with_headers(&req.headers()).map_err(|e| refused("(copy)", e))?;
-    for edit in header_edits(client, upstream) {
-        match &edit {
+    for edit in edits {
+        match edit {
             HeaderEdit::Remove(k) => headers.delete(k).map_err(|e| refused(k, e))?,
             HeaderEdit::Set(k, v) => headers.set(k, v).map_err(|e| refused(k, e))?,
             HeaderEdit::Append(k, v) => headers.append(k, v).map_err(|e| refused(k, e))?,

@@ -3,19 +3,25 @@
 // asserts nothing about time.
 //
 //   node bench/worker/cost.mjs          (after `bash scripts/build-worker.sh`; `make bench` runs it)
-//   COST_REQUESTS=300 COST_ROUNDS=7 COST_CONCURRENCY=16 COST_COLD=5 node bench/worker/cost.mjs
+//   COST_REQUESTS=150 COST_ROUNDS=21 COST_CONCURRENCY=16 COST_COLD=5 node bench/worker/cost.mjs
 //
 // One workerd (Miniflare) pinned to its own CPU holds the pass-through Worker (passthrough.js),
 // the router (build/) and the rival (rival/entry.mjs: host → tenant from the same static
 // directory, the token checks with WebCrypto, the header edits, the deadline, the log line). Each
 // round runs every scenario once, in turn (interleaved), so drift falls on all alike; each ratio
 // is computed per round and reported as the median over the rounds, with every round's figure.
+// Each round starts one Worker further on, so none always runs first or right after another.
 //   CPU over the pass-through = workerd CPU per request of the Worker − that of the pass-through
 //   CPU ratio                 = router's CPU over the pass-through / the rival's   [targets ≤ 1.0×; cached token ≤ 0.75×]
 //   throughput ratio          = router's req/s / the rival's                        [target ≥ 1.0×]
 // With build-std/ present (`bash scripts/build-worker.sh --release --out-dir build-std --features
 // std-futures`), the router on wasm-bindgen-futures runs too, beside the hand-written executor:
 //   hand-written saving       = std build's CPU over the pass-through − the release build's
+// Isolate time: workerd's process CPU carries every Worker's share and Miniflare's own (~500 µs a
+// request here, moving by hundreds between rounds on a shared machine), so the same rounds are run
+// again (COST_ISO_ROUNDS) with V8's sampling profiler on the one Worker's isolate: its busy time
+// per request (JS, wasm, the runtime's builtins and GC it ran; not workerd's own event loop and
+// I/O, which the profile cannot attribute to one Worker), less the pass-through's.
 // Cold start: a new workerd holding only that Worker, from its start to the first answered request
 // (workerd's own start + module compile + instantiate + the first request's configuration),
 // median of COST_COLD starts, beside the pass-through's and the rival's; and the wasm's size.
@@ -25,13 +31,16 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { routerBuilt, buildDir, startWorkers, routerWorkerOptions, jsWorkerOptions, compatFromWranglerToml, httpRequest } from "../../tests/support/router.mjs";
 import { startUpstream } from "../../tests/support/upstream.mjs";
-import { startBenchStack, load, interleaved, HOST, PASS_HOST, RIVAL_HOST, STD_HOST, PATH, TENANT, benchVars, rivalWorkerOptions, stdBuilt } from "./stack.mjs";
+import { busyUs, sampled } from "./inspector.mjs";
+import { startBenchStack, freePort, load, interleaved, HOST, PASS_HOST, RIVAL_HOST, STD_HOST, PATH, TENANT, benchVars, rivalWorkerOptions, stdBuilt } from "./stack.mjs";
 
-const REQUESTS = Number(process.env.COST_REQUESTS ?? 300);
-const ROUNDS = Math.max(5, Number(process.env.COST_ROUNDS ?? 7));
+const REQUESTS = Number(process.env.COST_REQUESTS ?? 150);
+const ROUNDS = Math.max(5, Number(process.env.COST_ROUNDS ?? 21));
 const CONCURRENCY = Number(process.env.COST_CONCURRENCY ?? 16);
 const COLD = Math.max(5, Number(process.env.COST_COLD ?? 5));
 const WARMUP = Math.ceil(REQUESTS / 10);
+const ISO_ROUNDS = Math.max(5, Number(process.env.COST_ISO_ROUNDS ?? 7));
+const SAMPLE_US = 100;
 
 const median = (xs) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
@@ -45,7 +54,8 @@ async function main() {
     console.error("build/ has no router: run `bash scripts/build-worker.sh` first");
     process.exit(1);
   }
-  const stack = await startBenchStack();
+  const inspectorPort = await freePort();
+  const stack = await startBenchStack({ shared: { inspectorPort } });
   let results;
   const scenarioNames = [];
   try {
@@ -68,16 +78,18 @@ async function main() {
       ["ES256, new token each request", freshRouter, freshRival, freshStd],
     ];
     // Run order within a round: pass-through, then router and rival for each scenario.
-    const runs = [["pass-through", PASS_HOST, bearer(() => hs)]];
+    const runs = [["pass-through", PASS_HOST, bearer(() => hs), "passthrough"]];
     const stride = withStd ? 3 : 2;
     for (const [name, forRouter, forRival, forStd] of scenarios) {
       scenarioNames.push(name);
-      runs.push([`router: ${name}`, HOST, bearer(forRouter)], [`rival: ${name}`, RIVAL_HOST, bearer(forRival)]);
-      if (withStd) runs.push([`router on wasm-bindgen-futures: ${name}`, STD_HOST, bearer(forStd)]);
+      runs.push([`router: ${name}`, HOST, bearer(forRouter), "tenant-router"], [`rival: ${name}`, RIVAL_HOST, bearer(forRival), "rival"]);
+      if (withStd) runs.push([`router on wasm-bindgen-futures: ${name}`, STD_HOST, bearer(forStd), "router-std"]);
     }
+    const targets = [0.75, 1.0, 1.0];
     console.log(`router vs a JS Worker doing its whole job: ${ROUNDS} interleaved rounds of ${REQUESTS} requests per Worker and scenario (+${WARMUP} warm-up), concurrency ${CONCURRENCY}, GET ${PATH}`);
     console.log(stack.pinned);
-    results = await interleaved(runs.length, ROUNDS, (i) => load(stack.base, runs[i][1], PATH, runs[i][2], { n: REQUESTS, warmup: WARMUP, concurrency: CONCURRENCY }));
+    const loadOf = (i) => load(stack.base, runs[i][1], PATH, runs[i][2], { n: REQUESTS, warmup: WARMUP, concurrency: CONCURRENCY });
+    results = await interleaved(runs.length, ROUNDS, loadOf, { rotate: true });
     for (let i = 0; i < runs.length; i++) {
       const statuses = results[i].total.statuses;
       if (Object.keys(statuses).some((s) => s !== "200")) console.log(`  !! ${runs[i][0]}: statuses ${JSON.stringify(statuses)}`);
@@ -89,7 +101,6 @@ async function main() {
     console.log("");
     console.log(`pass-through: workerd CPU/request per round (µs) ${list(pass.map(us))}; median ${fmt(median(pass.map(us)))} µs, ${fmt(median(pass.map(rps)))} req/s`);
     console.log("");
-    const targets = [0.75, 1.0, 1.0];
     for (let s = 0; s < scenarios.length; s++) {
       const router = per(1 + stride * s);
       const rival = per(2 + stride * s);
@@ -107,6 +118,29 @@ async function main() {
         const saving = std.map((r, k) => us(r) - us(router[k]));
         const tput = router.map((r, k) => rps(r) / rps(std[k]));
         console.log(`  hand-written executor saves    median ${fmt(median(saving))} µs/request over wasm-bindgen-futures   rounds: ${list(saving)}; throughput ${fmt(median(tput), 2)}×`);
+      }
+    }
+
+    console.log("");
+    console.log(`isolate time per request (V8 sampling profiler on each Worker's own isolate, every ${SAMPLE_US} µs; ${ISO_ROUNDS} interleaved rounds of ${REQUESTS}):`);
+    const isoRuns = await interleaved(
+      runs.length,
+      ISO_ROUNDS,
+      async (i) => busyUs((await sampled(inspectorPort, runs[i][3], SAMPLE_US, () => loadOf(i))).profile, SAMPLE_US) / REQUESTS,
+      { rotate: true },
+    );
+    const iso = isoRuns.map((x) => x.rounds);
+    console.log(`  pass-through: ${fmt(median(iso[0]))} µs (rounds: ${list(iso[0])})`);
+    for (let s = 0; s < scenarios.length; s++) {
+      const over = (i) => iso[i].map((x, k) => x - iso[0][k]);
+      const router = over(1 + stride * s);
+      const rival = over(2 + stride * s);
+      const ratio = router.map((x, k) => x / rival[k]);
+      console.log(`  ${scenarios[s][0]}: router +${fmt(median(router))} µs (rounds: ${list(router)}), rival +${fmt(median(rival))} µs (rounds: ${list(rival)}); ratio median ${fmt(median(ratio), 2)}× (rounds: ${list(ratio, 2)}) [target ≤ ${targets[s].toFixed(2)}×]`);
+      if (withStd) {
+        const std = over(3 + stride * s);
+        const saving = std.map((x, k) => x - router[k]);
+        console.log(`    wasm-bindgen-futures build +${fmt(median(std))} µs: the hand-written executor saves ${fmt(median(saving))} µs (rounds: ${list(saving)})`);
       }
     }
   } finally {

@@ -260,14 +260,18 @@ export async function load(base, host, pathname, headersFor, { n, warmup = 0, co
 
 /**
  * Runs `count` scenarios round by round (`runOne(i)` is one `load` of scenario i), so that drift
- * over the run falls on every scenario alike. Per scenario: its rounds, and all of them summed.
+ * over the run falls on every scenario alike; `rotate` moves each round's start one scenario on. Per scenario: its rounds, and all of them summed.
  */
-export async function interleaved(count, rounds, runOne) {
+export async function interleaved(count, rounds, runOne, { rotate = false } = {}) {
   const per = Array.from({ length: count }, () => []);
   for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < count; i++) per[i].push(await runOne(i));
+    // Rotated, each scenario takes every place in the round in turn (the first after a pause, …).
+    for (let j = 0; j < count; j++) {
+      const i = rotate ? (j + r) % count : j;
+      per[i].push(await runOne(i));
+    }
   }
-  return per.map((rs) => ({ rounds: rs, total: summarise(rs.flatMap((x) => x.runs)) }));
+  return per.map((rs) => ({ rounds: rs, total: rs.every((x) => x?.runs) ? summarise(rs.flatMap((x) => x.runs)) : undefined }));
 }
 
 /**

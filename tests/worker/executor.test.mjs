@@ -7,11 +7,18 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import fs from "node:fs";
 import path from "node:path";
 import { ACME, GLOBEX, startPair, bearer, esToken, hsToken, sleep } from "./fixtures.mjs";
-import { repoRoot, routerBuilt } from "../support/router.mjs";
+import { repoRoot, routerBuilt, buildDir as deployedDir } from "../support/router.mjs";
 
 const buildDir = path.join(repoRoot, "build-machinery");
+
+test("the deployable build carries none of the machinery probes", () => {
+  const glue = fs.readFileSync(path.join(deployedDir, "index.js"), "utf8");
+  assert.ok(glue.includes("handleFetch"), "build/index.js is the router's glue");
+  assert.ok(!/machinery/i.test(glue), "build/index.js exports a machinery probe: built with --features machinery?");
+});
 
 describe("the edge's executor and parking table", () => {
   let pair;

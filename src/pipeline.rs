@@ -2,8 +2,9 @@
 //! after Pingora's `ProxyHttp`: `route_phase` → `tenant_phase` (host → tenant) → `edge_phase`
 //! (what the router answers itself) → `auth_phase` (authenticate, authorise) →
 //! `upstream_request` ([`Router::handle`] runs them); the edge performs the fetch, then
-//! the response half runs here too (`response`: [`Router::relay`], then [`Router::outcome`], the
-//! one place the request's outcome and its log line are known).
+//! the response half runs here too (`response`: [`Router::relay`], then [`Router::outcome`], what
+//! the request came to, from which its log line is made; the edge asks for it once, when the
+//! response is built).
 
 use std::rc::Rc;
 

@@ -17,6 +17,7 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "p
 const OWNED_PREFIXES = ["x-tenant-", "x-forwarded-", "sb-", "x-sb-", "x-envoy-", "x-consumer-", "x-credential-", "x-authenticated-", "x-jwt-"];
 const OWNED_NAMES = new Set(["host", "forwarded", "x-real-ip", "x-client-ip", "true-client-ip", "cf-connecting-ip", "cf-connecting-ipv6", "cf-pseudo-ipv4", "fastly-client-ip", "x-cluster-client-ip", "x-original-forwarded-for", "x-anonymous-consumer", "x-original-host", "x-host", "x-original-url", "x-rewrite-url"]);
 const LEEWAY_S = 30;
+const MAX_TOKEN_BYTES = 16 * 1024;
 const abortCall = Function.prototype.call.bind(AbortController.prototype.abort);
 const utf8 = new TextDecoder();
 const bytes = new TextEncoder();
@@ -103,6 +104,7 @@ async function jwksKey(s, alg, kid) {
 
 /** The token's claims once verified, or throws invalid_token. */
 async function verify(s, token) {
+  if (token.length > MAX_TOKEN_BYTES) throw invalidToken("token too large");
   const parts = token.split(".");
   if (parts.length !== 3) throw invalidToken("malformed token");
   let header, claims;
@@ -144,8 +146,13 @@ async function authenticate(s, request, url, tenant) {
     if (auths.includes(",")) throw invalidToken("more than one Authorization credential");
     const m = /^Bearer\s+(\S+)$/i.exec(auths);
     if (!m) throw invalidToken("not a bearer token");
-    claims = await verify(s, m[1]);
-    kind = kindOf(s, claims);
+    const token = m[1];
+    if (token === s.anonKey || token.startsWith("sb_publishable_")) kind = "anon";
+    else if (token.startsWith("sb_secret_")) kind = "service_role";
+    else {
+      claims = await verify(s, token);
+      kind = kindOf(s, claims);
+    }
   }
   for (const k of new Set(keys)) {
     if (k.startsWith("sb_secret_")) kind = "service_role";

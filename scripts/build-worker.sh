@@ -11,8 +11,14 @@ export ESBUILD_BIN="${ESBUILD_BIN:-$PWD/node_modules/.bin/esbuild}"
 for tool in "$WASM_BINDGEN_BIN" "$WASM_OPT_BIN" "$ESBUILD_BIN"; do
   [ -x "$tool" ] || { echo "build-worker: missing $tool (run scripts/setup.sh)" >&2; exit 1; }
 done
-# No arguments: the release build in build/. `make profile` passes its own profile and out dir.
-[ $# -gt 0 ] || set -- --release
+# No arguments: the release build in build/, then the machinery test build in build-machinery/
+# (the same crate with `--features machinery` and tests/support/machinery-entry.mjs as its entry,
+# for tests/worker/executor.test.mjs; never deployed). `make profile` passes its own profile and
+# out dir; `--release --out-dir build-machinery --features machinery` is that test build alone.
+if [ $# -eq 0 ]; then
+  "$0" --release
+  exec "$0" --release --out-dir build-machinery --features machinery
+fi
 out=build
 prev=""
 for arg in "$@"; do
@@ -21,4 +27,7 @@ for arg in "$@"; do
 done
 worker-build "$@"
 # The entry module (see its header): workerd and wrangler start from it, not from worker-build's class.
-cp src/entry.mjs "$out/entry.mjs"
+case " $* " in
+  *" machinery "*) cp tests/support/machinery-entry.mjs "$out/entry.mjs" ;;
+  *) cp src/entry.mjs "$out/entry.mjs" ;;
+esac

@@ -39,8 +39,8 @@ die() { say "$*"; exit 1; }
 wasm=$(ls build/*.wasm 2>/dev/null | head -1 || true)
 if [ -z "$wasm" ] || [ ! -f build/entry.mjs ] \
    || [ -n "$(find src Cargo.toml Cargo.lock wrangler.toml -newer "$wasm" -print -quit 2>/dev/null)" ]; then
-  say "building the Worker (bash scripts/build-worker.sh)"
-  bash scripts/build-worker.sh >&2
+  say "building the Worker (bash scripts/build-worker.sh --release)"
+  bash scripts/build-worker.sh --release >&2
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tenant-router-dev.XXXXXX")

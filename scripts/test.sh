@@ -60,6 +60,8 @@ run admin-bundle bash scripts/bundle-admin.sh
 run migrations-sync bash scripts/migrations.sh check
 run sql bash scripts/test-sql.sh
 run migrations-cli bash scripts/test-migrations.sh
+# tests/worker/executor.test.mjs runs the machinery test build (the bundle step built build/ only).
+run machinery-build bash scripts/build-worker.sh --release --out-dir build-machinery --features machinery
 run worker npm run --silent test:worker
 run load-smoke env LOAD_SECONDS=5 node bench/load/run.mjs
 run admin-worker npm run --silent test:admin

@@ -21,7 +21,7 @@ impl VarSource for HashMap<String, String> {
 }
 
 /// The algorithm policy is shared with the admin service (crates/shared, `jwt::alg`).
-pub use tenant_shared::jwt::JwtAlg;
+use tenant_shared::jwt::JwtAlg;
 
 /// A Supabase project the router forwards to: the shared one or a dedicated placement.
 #[derive(Debug, Clone, PartialEq)]

@@ -17,7 +17,6 @@ x-retry-count, traceparent, tracestate, baggage";
 /// request ids that support asks for.
 pub const EXPOSE_HEADERS: &str =
     "content-range, retry-after, x-supabase-api-version, sb-request-id, x-request-id, cf-ray";
-pub const ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 const MAX_AGE_S: &str = "86400";
 
 /// Is `origin` (an Origin header value) one of the tenant's hosts or explicitly allowed?
@@ -57,7 +56,10 @@ pub fn allow_origin_headers(origin: &str) -> Vec<(String, String)> {
 
 pub fn preflight_headers(origin: &str) -> Vec<(String, String)> {
     let mut h = allow_origin_headers(origin);
-    h.push(("access-control-allow-methods".into(), ALLOW_METHODS.into()));
+    h.push((
+        "access-control-allow-methods".into(),
+        crate::route::METHODS_HEADER.into(),
+    ));
     h.push(("access-control-allow-headers".into(), ALLOW_HEADERS.into()));
     h.push(("access-control-max-age".into(), MAX_AGE_S.into()));
     h

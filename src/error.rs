@@ -1,10 +1,14 @@
-//! Every failure the router itself produces, and the one place that turns it into a response.
+//! Every failure the router itself produces, and the one place that turns it into a response
+//! ([`RouterError::reply`]: JSON in PostgREST's shape, or a page for a person; CORS for a caller
+//! allowed to read it). The edge only copies the reply out.
 //!
 //! Bodies use PostgREST's error shape so supabase-js surfaces them like any Supabase error; on
 //! `/auth/v1` paths the body also carries `error_code` and `msg`, which is what the auth client reads.
 
 use serde_json::{json, Value};
 use thiserror::Error;
+
+use crate::reply::Reply;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RouterError {
@@ -192,7 +196,7 @@ impl RouterError {
         }
     }
 
-    /// The single place where a `RouterError` becomes an HTTP answer.
+    /// The error's status, extra headers and JSON body; [`RouterError::reply`] makes the reply.
     pub fn to_response(&self, path: &str) -> ErrorResponse {
         let code = self.code();
         let message = self.message();
@@ -214,11 +218,44 @@ impl RouterError {
                     .to_string(),
             )),
             RouterError::DirectoryUnavailable(_) => headers.push(("retry-after", "5".into())),
-            RouterError::MethodNotAllowed => headers.push(("allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS".into())),
+            RouterError::MethodNotAllowed => headers.push(("allow", crate::route::METHODS_HEADER.into())),
             _ => {}
         }
         ErrorResponse {
             status: self.status(),
+            headers,
+            body,
+        }
+    }
+}
+
+impl RouterError {
+    /// The reply for this error on `path`: a page when a person's browser asked for one
+    /// (`html`), with CORS for `cors_origin` (an origin allowed to read our answers). Also
+    /// what answers before any router exists (bad configuration, an unparseable request).
+    pub fn reply(&self, path: &str, html: bool, cors_origin: Option<&str>) -> Reply {
+        let r = self.to_response(path);
+        let mut headers: Vec<(String, String)> = r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        headers.push(("cache-control".into(), "no-store".into()));
+        let body = if html {
+            for (k, v) in headers.iter_mut() {
+                if k == "content-type" {
+                    *v = "text/html; charset=utf-8".into();
+                }
+            }
+            html_page(&r).into_bytes()
+        } else {
+            r.body.to_string().into_bytes()
+        };
+        if let Some(o) = cors_origin {
+            headers.extend(crate::cors::allow_origin_headers(o));
+        }
+        Reply {
+            status: r.status,
             headers,
             body,
         }

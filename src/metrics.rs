@@ -1,6 +1,6 @@
 //! The per-request data point for Workers Analytics Engine (README, "Per-tenant metrics"): from
-//! what the phases learnt and the status answered to `{indexes, blobs, doubles}`, which the
-//! adapter hands to the `METRICS` binding's `writeDataPoint` as it is. The layout (which blob is
+//! the request's [`Outcome`] (the same facts its log line is made of) to `{indexes, blobs,
+//! doubles}`, which the edge hands to the `METRICS` binding's `writeDataPoint` as it is. The layout (which blob is
 //! which) is written once, in `tenant_shared::metrics`.
 //!
 //! What gets a point: every request answered for a resolved tenant (suspended ones included: their
@@ -14,8 +14,8 @@ use serde::Serialize;
 use tenant_shared::metrics::{self as layout, BLOBS, DOUBLES};
 
 use crate::directory::cache::CacheStatus;
-use crate::pipeline::RequestCtx;
-use crate::proxy::Route;
+use crate::pipeline::Outcome;
+use crate::route::Route;
 
 /// One `writeDataPoint` argument, serialised to JSON exactly as the binding takes it. The doubles
 /// are whole numbers (milliseconds, a status code): integers here, they serialise without float
@@ -43,21 +43,21 @@ fn route_class(route: Route) -> Option<&'static str> {
     }
 }
 
-/// The point for a request answered with `status` at `now_ms`, or `None` when it gets none.
-pub fn data_point(ctx: &RequestCtx, status: u16, now_ms: u64) -> Option<DataPoint> {
-    let tenant = ctx.tenant.as_ref()?;
-    let route = route_class(ctx.route)?;
+/// The point for a request's outcome, or `None` when it gets none.
+pub fn data_point(o: &Outcome) -> Option<DataPoint> {
+    let tenant = o.tenant_id?;
+    let route = route_class(o.route)?;
     let mut blobs = [""; BLOBS];
     blobs[layout::BLOB_ROUTE] = route;
-    blobs[layout::BLOB_STATUS_CLASS] = layout::status_class(status);
-    blobs[layout::BLOB_CACHE] = ctx.cache.map_or("none", CacheStatus::as_str);
-    blobs[layout::BLOB_TOKEN] = ctx.token;
-    blobs[layout::BLOB_TOKEN_SOURCE] = ctx.token_source;
+    blobs[layout::BLOB_STATUS_CLASS] = layout::status_class(o.status);
+    blobs[layout::BLOB_CACHE] = o.cache.map_or("none", CacheStatus::as_str);
+    blobs[layout::BLOB_TOKEN] = o.token;
+    blobs[layout::BLOB_TOKEN_SOURCE] = o.token_source;
     let mut doubles = [0; DOUBLES];
-    doubles[layout::DOUBLE_LATENCY_MS] = now_ms.saturating_sub(ctx.started_ms);
-    doubles[layout::DOUBLE_STATUS] = u64::from(status);
+    doubles[layout::DOUBLE_LATENCY_MS] = o.elapsed_ms;
+    doubles[layout::DOUBLE_STATUS] = u64::from(o.status);
     Some(DataPoint {
-        indexes: [tenant.id.to_string()],
+        indexes: [tenant.to_string()],
         blobs,
         doubles,
     })
@@ -72,41 +72,30 @@ impl DataPoint {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::tenant::TenantRecord;
 
-    fn ctx(route: Route, tenant: bool) -> RequestCtx {
-        let record: TenantRecord = serde_json::from_value(serde_json::json!({
-            "id": "6f1c0000-0000-4000-8000-000000000001", "slug": "acme", "name": "Acme",
-            "status": "active", "custom_domain": null, "signup": "open", "branding": {},
-            "placement": null
-        }))
-        .unwrap();
-        RequestCtx {
-            started_ms: 1_000,
-            host: "acme.app.example".into(),
-            method: "GET".into(),
-            path: "/rest/v1/contacts".into(),
+    const ACME: &str = "6f1c0000-0000-4000-8000-000000000001";
+
+    fn outcome(route: Route, tenant: bool) -> Outcome<'static> {
+        Outcome {
+            now_ms: 1_042,
+            tenant_id: tenant.then(|| ACME.parse().unwrap()),
+            tenant_slug: tenant.then_some("acme"),
+            host: "acme.app.example",
+            method: "GET",
             route,
-            tenant: tenant.then_some(record),
+            status: 201,
             cache: Some(CacheStatus::Hit),
             token: "user",
             token_source: "cached",
-            origin: None,
-            origin_allowed: false,
-            user_origin: String::new(),
-            project_url: None,
+            elapsed_ms: 42,
             error: None,
-            wants_html: false,
         }
     }
 
     #[test]
     fn a_tenants_api_request_is_one_point_in_the_shared_layout() {
-        let p = data_point(&ctx(Route::Api("/rest/v1"), true), 201, 1_042).unwrap();
-        assert_eq!(
-            p.indexes,
-            ["6f1c0000-0000-4000-8000-000000000001".to_string()]
-        );
+        let p = data_point(&outcome(Route::Api("/rest/v1"), true)).unwrap();
+        assert_eq!(p.indexes, [ACME.to_string()]);
         assert_eq!(p.blobs, ["rest", "2xx", "hit", "user", "cached"]);
         assert_eq!(p.doubles, [42, 201]);
         assert_eq!(
@@ -117,7 +106,7 @@ mod tests {
 
     #[test]
     fn every_api_prefix_has_its_route_class() {
-        let classes: Vec<_> = crate::proxy::API_PREFIXES
+        let classes: Vec<_> = crate::route::API_PREFIXES
             .iter()
             .map(|p| route_class(Route::Api(p)).unwrap())
             .collect();
@@ -146,23 +135,23 @@ mod tests {
             Route::BenchVerify,
             Route::CertValidation,
         ] {
-            assert_eq!(data_point(&ctx(r, true), 200, 1_001), None, "{r:?}");
+            assert_eq!(data_point(&outcome(r, true)), None, "{r:?}");
         }
-        assert_eq!(
-            data_point(&ctx(Route::Api("/rest/v1"), false), 404, 1_001),
-            None
-        );
+        assert_eq!(data_point(&outcome(Route::Api("/rest/v1"), false)), None);
     }
 
     #[test]
-    fn errors_and_refusals_keep_their_class_and_a_clock_step_back_is_zero_latency() {
-        let mut c = ctx(Route::Api("/auth/v1"), true);
-        c.token = "refused";
-        c.token_source = "none";
-        c.cache = None;
-        let p = data_point(&c, 401, 900).unwrap();
+    fn errors_and_refusals_keep_their_class() {
+        let mut o = outcome(Route::Api("/auth/v1"), true);
+        o.token = "refused";
+        o.token_source = "none";
+        o.cache = None;
+        o.status = 401;
+        o.elapsed_ms = 0;
+        let p = data_point(&o).unwrap();
         assert_eq!(p.blobs, ["auth", "4xx", "none", "refused", "none"]);
         assert_eq!(p.doubles, [0, 401]);
-        assert_eq!(data_point(&c, 503, 1_005).unwrap().blobs[1], "5xx");
+        o.status = 503;
+        assert_eq!(data_point(&o).unwrap().blobs[1], "5xx");
     }
 }

@@ -1,7 +1,10 @@
-//! The request pipeline (SPEC §1) as named phases over one per-request context, after Pingora's
-//! `ProxyHttp`: route → resolve tenant → answer router endpoints / preflight → authenticate →
-//! authorise → build the upstream request. The adapter performs the fetch, then calls
-//! [`Router::relay_headers`] and [`Router::log_line`].
+//! The request pipeline (SPEC §1) as named phases over one per-request context ([`RequestCtx`]),
+//! after Pingora's `ProxyHttp`: `route_phase` → `tenant_phase` (host → tenant) → `edge_phase`
+//! (what the router answers itself) → `auth_phase` (authenticate, authorise) →
+//! `upstream_request` ([`Router::handle`] runs them); the edge performs the fetch, then
+//! the response half runs here too (`response`: [`Router::relay`], then [`Router::outcome`], what
+//! the request came to, from which its log line is made; the edge asks for it once, when the
+//! response is built).
 
 use std::rc::Rc;
 
@@ -18,13 +21,15 @@ use crate::directory::static_map::StaticDirectory;
 use crate::directory::supabase::SupabaseDirectory;
 use crate::error::RouterError;
 use crate::host::{self, HostKind};
-use crate::log::{rfc3339, RequestLog};
 use crate::proxy::auth_paths;
 use crate::proxy::auth_paths::AUTH_PREFIX;
+use crate::proxy::auth_request;
 use crate::proxy::confirm::ConfirmRequest;
-use crate::proxy::headers::{upstream_headers, TenantHeaders};
+use crate::proxy::headers::{header_edits, upstream_headers, HeaderEdit, TenantHeaders};
 use crate::proxy::redirect::{self, RedirectPolicy, Signer};
-use crate::proxy::{auth_request, Route};
+use crate::reply::{json_reply, Reply};
+use crate::request::{BodySource, Incoming};
+use crate::route::{Route, METHODS};
 use crate::runtime::Runtime;
 use crate::runtime::{self, HttpRequest};
 use crate::signed_return;
@@ -33,102 +38,6 @@ use crate::tenant::{TenantRecord, TenantStatus};
 const DIRECTORY_MAX_ENTRIES: usize = 10_000;
 const DIRECTORY_LOOKUP_TIMEOUT_MS: u64 = 5_000;
 const BENCH_MAX_N: u64 = 100_000;
-const FORWARDED_METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
-
-/// The request as the runtime handed it over; header names lowercase.
-#[derive(Debug, Clone)]
-pub struct Incoming {
-    pub method: String,
-    pub scheme: String,
-    pub host: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: Vec<(String, String)>,
-    pub client_ip: Option<String>,
-}
-
-/// The parts of the runtime's request URL the router reads. The runtime hands over a URL it has
-/// already parsed and serialised (WHATWG), so splitting it is enough: parsing it again with the
-/// `url` crate cost ~10 µs a request in workerd's profile.
-#[derive(Debug, PartialEq, Eq)]
-pub struct RequestUrl<'a> {
-    pub scheme: &'a str,
-    /// `host[:port]`, without any userinfo.
-    pub authority: &'a str,
-    pub path: &'a str,
-    pub query: Option<&'a str>,
-}
-
-impl<'a> RequestUrl<'a> {
-    pub fn split(url: &'a str) -> Option<Self> {
-        let (scheme, rest) = url.split_once("://")?;
-        let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
-        let (authority, target) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let (path, query) = match target.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (target, None),
-        };
-        if scheme.is_empty() || authority.is_empty() {
-            return None;
-        }
-        Some(Self {
-            scheme,
-            authority,
-            path: if path.is_empty() { "/" } else { path },
-            query,
-        })
-    }
-}
-
-impl Incoming {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn is_websocket_upgrade(&self) -> bool {
-        self.header("upgrade")
-            .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
-    }
-
-    /// A `Content-Length` other than 0, or any `Transfer-Encoding`.
-    fn declares_body(&self) -> bool {
-        self.headers.iter().any(|(k, v)| {
-            k.eq_ignore_ascii_case("transfer-encoding")
-                || (k.eq_ignore_ascii_case("content-length") && v.trim() != "0")
-        })
-    }
-
-    /// `websocket` anywhere in the `Upgrade` token list, which is what the runtime acts on.
-    fn names_websocket_upgrade(&self) -> bool {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("upgrade"))
-            .flat_map(|(_, v)| v.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
-    }
-}
-
-#[derive(Debug)]
-pub enum BodyError {
-    TooLarge,
-    Read(String),
-}
-
-/// The request body, read only when a rule needs it (sign-up stamping).
-pub trait BodySource {
-    fn read_limited(&mut self, limit: usize) -> LocalBoxFuture<'_, Result<Vec<u8>, BodyError>>;
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum UpstreamBody {
@@ -145,6 +54,15 @@ pub struct Forward {
     pub body: UpstreamBody,
     pub upgrade: bool,
     pub timeout_ms: u64,
+}
+
+impl Forward {
+    /// The edits that turn the client's headers (`client`, as the request came) into
+    /// [`Forward::headers`]: the edge applies them to the runtime's own copy of the client's
+    /// headers, where handing a whole list across cost ~60 µs a request in workerd.
+    pub fn header_edits(&self, client: &[(String, String)]) -> Vec<HeaderEdit> {
+        header_edits(client, &self.headers)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,11 +92,19 @@ pub struct RequestCtx {
     pub origin_allowed: bool,
     /// `scheme://host[:port]` the user is on: where auth redirects must land.
     pub user_origin: String,
+    /// Every host the tenant is served on, once it is known.
+    pub tenant_hosts: Vec<String>,
     pub project_url: Option<String>,
     pub error: Option<&'static str>,
     /// A person's browser following a link (`Accept: text/html` on a page the router answers):
     /// errors are shown as a page.
     pub wants_html: bool,
+}
+
+/// What the tenant phase came to: the tenant, or an answer already (the signed return).
+enum Resolved {
+    Tenant(TenantRecord),
+    Answered(Action),
 }
 
 pub struct Handled {
@@ -198,20 +124,6 @@ pub struct Router {
     rt: Rc<dyn Runtime>,
     directory: Directory,
     auth: Authenticator,
-}
-
-fn json_reply(status: u16, body: serde_json::Value) -> Reply {
-    Reply {
-        status,
-        headers: vec![
-            (
-                "content-type".into(),
-                "application/json; charset=utf-8".into(),
-            ),
-            ("cache-control".into(), "no-store".into()),
-        ],
-        body: body.to_string().into_bytes(),
-    }
 }
 
 impl Router {
@@ -262,6 +174,7 @@ impl Router {
             origin: req.header("origin").map(str::to_string),
             origin_allowed: false,
             user_origin: String::new(),
+            tenant_hosts: Vec::new(),
             project_url: None,
             error: None,
             wants_html: false,
@@ -282,6 +195,8 @@ impl Router {
         }
     }
 
+    /// The phases in order, each a method over the request's context: a phase either lets the
+    /// request go on or settles it (an [`Action`], or an error that becomes its reply).
     async fn phases(
         &self,
         req: &Incoming,
@@ -289,20 +204,40 @@ impl Router {
         ctx: &mut RequestCtx,
         background: &mut Option<LocalBoxFuture<'static, ()>>,
     ) -> Result<Action, RouterError> {
+        if let Some(action) = self.route_phase(req, ctx)? {
+            return Ok(action);
+        }
+        let tenant = match self.tenant_phase(req, ctx, background).await? {
+            Resolved::Tenant(t) => t,
+            Resolved::Answered(action) => return Ok(action),
+        };
+        if let Some(action) = self.edge_phase(req, ctx, &tenant).await? {
+            return Ok(action);
+        }
+        let project = self.config.project_for(&tenant)?;
+        ctx.project_url = Some(project.url.clone());
+        self.auth_phase(req, ctx, &tenant, project).await?;
+        if ctx.route == Route::BenchVerify {
+            return self.bench_verify(req, project).await;
+        }
+        self.upstream_request(req, body, ctx, &tenant, project)
+            .await
+    }
+
+    /// Route phase: what the path alone decides, before any host is looked at.
+    fn route_phase(&self, req: &Incoming, ctx: &RequestCtx) -> Result<Option<Action>, RouterError> {
         // Liveness answers on any host, even one we would refuse, so probes need no tenant.
         if ctx.route == Route::Health {
-            return Ok(Action::Reply(json_reply(
+            return Ok(Some(Action::Reply(json_reply(
                 200,
                 json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
-            )));
+            ))));
         }
-
         // A certificate authority validating a custom hostname must reach the origin, whatever
         // the host or the directory says: before any lookup, nothing changed.
         if ctx.route == Route::CertValidation {
-            return Ok(Action::PassThrough);
+            return Ok(Some(Action::PassThrough));
         }
-
         // A WebSocket handshake is a GET without a body (RFC 6455 §4.1); anything else carrying
         // one is malformed, and the runtime would fail it (a 5xx or its own plain-text 400) once
         // forwarded. workerd hands the Worker such a request as a GET, bodiless, but keeps its
@@ -310,12 +245,20 @@ impl Router {
         if req.names_websocket_upgrade() && (req.method != "GET" || req.declares_body()) {
             return Err(RouterError::UpgradeNotGet);
         }
+        Ok(None)
+    }
 
-        // Phase: resolve the tenant from the host.
+    /// Tenant phase: the host, normalised and classified, resolved through the directory. The
+    /// platform's return host answers its signed return here and nothing else.
+    async fn tenant_phase(
+        &self,
+        req: &Incoming,
+        ctx: &mut RequestCtx,
+        background: &mut Option<LocalBoxFuture<'static, ()>>,
+    ) -> Result<Resolved, RouterError> {
         let host = host::normalise(&req.host)?;
         ctx.host = host.clone();
         ctx.user_origin = user_origin(&req.scheme, &req.host, &host);
-        // The return host is the platform's: the signed return is all it answers besides health.
         if let Some(ret) = self
             .config
             .auth_return
@@ -323,7 +266,9 @@ impl Router {
             .filter(|r| r.host_name == host)
         {
             if ctx.route == Route::AuthReturn {
-                return self.auth_return(req, ctx, background, ret).await;
+                return Ok(Resolved::Answered(
+                    self.auth_return(req, ctx, background, ret).await?,
+                ));
             }
             return Err(RouterError::NoTenantForHost);
         }
@@ -336,29 +281,40 @@ impl Router {
             return Err(RouterError::NoTenantForHost);
         }
         let tenant = self.resolve(&kind, ctx, background).await?;
-        let tenant_hosts = self.tenant_hosts(&tenant);
-        ctx.origin_allowed = ctx
-            .origin
-            .as_deref()
-            .is_some_and(|o| cors::origin_allowed(o, &tenant_hosts, &self.config.allowed_origins));
+        ctx.tenant_hosts = self.tenant_hosts(&tenant);
+        ctx.origin_allowed = ctx.origin.as_deref().is_some_and(|o| {
+            cors::origin_allowed(o, &ctx.tenant_hosts, &self.config.allowed_origins)
+        });
         ctx.tenant = Some(tenant.clone());
         if tenant.status == TenantStatus::Suspended {
             return Err(RouterError::TenantSuspended);
         }
+        Ok(Resolved::Tenant(tenant))
+    }
 
-        // Phase: requests the edge answers itself.
+    /// Edge phase: what the router answers itself on a tenant's host (preflight, the tenant
+    /// profile, confirm links, its own namespace) or sends to the front end.
+    async fn edge_phase(
+        &self,
+        req: &Incoming,
+        ctx: &RequestCtx,
+        tenant: &TenantRecord,
+    ) -> Result<Option<Action>, RouterError> {
         if req.method == "OPTIONS" && req.header("access-control-request-method").is_some() {
-            return Ok(Action::Reply(self.preflight(ctx)));
+            return Ok(Some(Action::Reply(self.preflight(ctx))));
         }
         match ctx.route {
             Route::TenantProfile => {
                 if !matches!(req.method.as_str(), "GET" | "HEAD") {
                     return Err(RouterError::MethodNotAllowed);
                 }
-                return Ok(Action::Reply(json_reply(200, tenant.public_profile())));
+                return Ok(Some(Action::Reply(json_reply(
+                    200,
+                    tenant.public_profile(),
+                ))));
             }
             Route::RouterOther | Route::AuthReturn => return Err(RouterError::NotFound),
-            Route::AuthConfirm => return self.auth_confirm(req, ctx, &tenant).await,
+            Route::AuthConfirm => return self.auth_confirm(req, ctx, tenant).await.map(Some),
             Route::BenchVerify | Route::BenchTrap if !self.config.bench_endpoints => {
                 return Err(RouterError::NotFound)
             }
@@ -366,17 +322,25 @@ impl Router {
             Route::BenchTrap => {
                 panic!("deliberate trap (POST /__router/bench/trap, BENCH_ENDPOINTS)")
             }
-            Route::Frontend => return self.frontend(req, ctx, &tenant),
+            Route::Frontend => return self.frontend(req, ctx, tenant).map(Some),
             _ => {}
         }
         // Refused here: the runtime cannot send unknown methods upstream.
-        if !FORWARDED_METHODS.contains(&req.method.as_str()) {
+        if !METHODS.contains(&req.method.as_str()) {
             return Err(RouterError::MethodNotAllowed);
         }
+        Ok(None)
+    }
 
-        // Phase: authenticate and authorise against the tenant's project.
-        let project = self.config.project_for(&tenant)?;
-        ctx.project_url = Some(project.url.clone());
+    /// Authenticate and authorise phase, against the tenant's project: who the caller is, and
+    /// whether they may act on this tenant. The log line's token kind is set here.
+    async fn auth_phase(
+        &self,
+        req: &Incoming,
+        ctx: &mut RequestCtx,
+        tenant: &TenantRecord,
+        project: &Project,
+    ) -> Result<(), RouterError> {
         let principal = match self.authenticate(req, project).await {
             Ok(p) => p,
             Err(e) => {
@@ -385,7 +349,7 @@ impl Router {
             }
         };
         ctx.token = principal.kind.as_str();
-        match authorise(&principal, &tenant, self.config.allow_service_role) {
+        match authorise(&principal, tenant, self.config.allow_service_role) {
             Err(RouterError::TenantMismatch) if joins_tenant(&req.method, &req.path) => {}
             Err(e) => {
                 ctx.token = "refused";
@@ -393,18 +357,13 @@ impl Router {
             }
             Ok(()) => {}
         }
+        // Set only for an accepted caller: a refused one stays `none` (a metrics blob).
         ctx.token_source = match (&principal.claims, principal.verified_now) {
             (None, _) => "none",
             (Some(_), false) => "cached",
             (Some(_), true) => "verified",
         };
-        if ctx.route == Route::BenchVerify {
-            return self.bench_verify(req, project).await;
-        }
-
-        // Phase: build the upstream request.
-        self.upstream_request(req, body, ctx, &tenant, project, &tenant_hosts)
-            .await
+        Ok(())
     }
 
     /// The bearer token decides who the caller is, except that a secret key or service_role JWT
@@ -520,7 +479,7 @@ impl Router {
         let Some(origin) = &self.config.frontend_origin else {
             return Err(RouterError::NotFound);
         };
-        if !FORWARDED_METHODS.contains(&req.method.as_str()) {
+        if !METHODS.contains(&req.method.as_str()) {
             return Err(RouterError::MethodNotAllowed);
         }
         let tenant_id = tenant.id.to_string();
@@ -555,14 +514,13 @@ impl Router {
         ctx: &RequestCtx,
         tenant: &TenantRecord,
         project: &Project,
-        tenant_hosts: &[String],
     ) -> Result<Action, RouterError> {
         let mut upstream_body = UpstreamBody::Passthrough;
         let mut query = req.query.clone();
         let mut drop: &[&str] = &[];
         if ctx.route == Route::Api(AUTH_PREFIX) {
             let policy = RedirectPolicy {
-                tenant_hosts,
+                tenant_hosts: &ctx.tenant_hosts,
                 user_origin: &ctx.user_origin,
                 signer: self.config.auth_return.as_ref().map(|config| Signer {
                     config,
@@ -749,103 +707,11 @@ impl Router {
         Ok(Action::Reply(json_reply(200, json!({"n": n, "alg": alg}))))
     }
 
-    /// The one place a `RouterError` becomes a reply, CORS included so browsers can read it.
+    /// The request's error, as its reply (see [`RouterError::reply`]); the log line names it.
     pub fn error_reply(&self, ctx: &mut RequestCtx, err: &RouterError) -> Reply {
         ctx.error = Some(err.code());
-        let mut reply = Self::early_error_reply(err, &ctx.path);
-        if ctx.wants_html {
-            reply.body = crate::error::html_page(&err.to_response(&ctx.path)).into_bytes();
-            for (k, v) in reply.headers.iter_mut() {
-                if k == "content-type" {
-                    *v = "text/html; charset=utf-8".into();
-                }
-            }
-        }
-        if let (Some(o), true) = (&ctx.origin, ctx.origin_allowed) {
-            reply.headers.extend(cors::allow_origin_headers(o));
-        }
-        reply
-    }
-
-    /// For errors before any router exists (bad configuration, an unparseable request).
-    pub fn early_error_reply(err: &RouterError, path: &str) -> Reply {
-        let r = err.to_response(path);
-        let mut headers: Vec<(String, String)> = r
-            .headers
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        headers.push(("cache-control".into(), "no-store".into()));
-        Reply {
-            status: r.status,
-            headers,
-            body: r.body.to_string().into_bytes(),
-        }
-    }
-
-    /// Relay phase: the upstream's response headers as the client should see them.
-    /// Whether [`Router::relay_headers`] could change anything, knowing only the upstream's
-    /// `Location`: without a caller `Origin` only a `Location` into the project is rewritten, so
-    /// the adapter can hand most responses back without reading their headers.
-    pub fn relay_may_change(
-        &self,
-        ctx: &RequestCtx,
-        location: Option<&str>,
-        sets_cookie: bool,
-    ) -> bool {
-        if ctx.origin.is_some() || sets_cookie {
-            return true;
-        }
-        match (&ctx.project_url, location) {
-            (Some(project_url), Some(loc)) => {
-                redirect::rewrite_location(loc, project_url, &ctx.user_origin).is_some()
-            }
-            _ => false,
-        }
-    }
-
-    pub fn relay_headers(
-        &self,
-        ctx: &RequestCtx,
-        mut headers: Vec<(String, String)>,
-    ) -> Vec<(String, String)> {
-        if let Some(project_url) = &ctx.project_url {
-            for (k, v) in headers.iter_mut() {
-                if k.eq_ignore_ascii_case("location") {
-                    if let Some(moved) =
-                        redirect::rewrite_location(v, project_url, &ctx.user_origin)
-                    {
-                        *v = moved;
-                    }
-                }
-            }
-        }
-        for (k, v) in headers.iter_mut() {
-            if k.eq_ignore_ascii_case("set-cookie") {
-                if let Some(host_only) = crate::proxy::cookies::host_only(v) {
-                    *v = host_only;
-                }
-            }
-        }
-        cors::rewrite_response_headers(&mut headers, ctx.origin.as_deref(), ctx.origin_allowed);
-        headers
-    }
-
-    pub fn log_line(&self, ctx: &RequestCtx, status: u16) -> String {
-        let now = self.rt.now_ms();
-        RequestLog {
-            ts: rfc3339(now),
-            tenant: ctx.tenant.as_ref().map(|t| t.slug.as_str()),
-            host: &ctx.host,
-            method: &ctx.method,
-            route: ctx.route.label(),
-            status,
-            latency_ms: now.saturating_sub(ctx.started_ms),
-            cache: ctx.cache.map(CacheStatus::as_str),
-            token: ctx.token,
-            error: ctx.error,
-        }
-        .to_line()
+        let cors_origin = ctx.origin.as_deref().filter(|_| ctx.origin_allowed);
+        err.reply(&ctx.path, ctx.wants_html, cors_origin)
     }
 }
 
@@ -884,6 +750,9 @@ fn join_url(base: &str, path: &str, query: Option<&str>) -> String {
         None => format!("{base}{path}"),
     }
 }
+
+mod response;
+pub use response::{Outcome, Relay, UpstreamHead};
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

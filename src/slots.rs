@@ -1,8 +1,8 @@
 //! A table of values parked under small keys, reused once taken.
 //!
-//! The adapter parks a request's state here while the runtime works for it (the upstream fetch, an
-//! awaited promise, a waiting task) and binds the key into a callback made once per isolate, so the
-//! callback needs no new closure per request. A key carries the generation of its entry: a callback
+//! The edge parks a request's state here while the runtime works for it (`edge/parking.rs`: a
+//! waiting task, an awaited promise) and binds the key into a callback made once per isolate, so
+//! the callback needs no new closure per request. A key carries the generation of its entry: a callback
 //! that comes late, after its value was taken or dropped and the entry reused, finds nothing.
 
 /// Where a value is parked; stale once the value is taken.
@@ -69,17 +69,23 @@ impl<T> Slots<T> {
         self.entry(key)?.value.as_mut()
     }
 
-    /// Takes out every value `abandoned` says will never be taken; returns how many.
-    pub fn remove_where(&mut self, abandoned: impl Fn(&T) -> bool) -> usize {
-        let mut removed = 0;
+    /// Takes out every value `abandoned` says will never be taken, handing them back: the caller
+    /// drops them once it no longer borrows the table (a dropped value may reach for it).
+    #[must_use = "the values taken out are the caller's to drop"]
+    pub fn take_where(&mut self, abandoned: impl Fn(&T) -> bool) -> Vec<T> {
+        let mut taken = Vec::new();
         for (index, entry) in self.entries.iter_mut().enumerate() {
             if entry.value.as_ref().is_some_and(&abandoned) {
-                entry.value = None;
+                taken.extend(entry.value.take());
                 self.free.push(index as u32);
-                removed += 1;
             }
         }
-        removed
+        taken
+    }
+
+    /// Every parked value.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().filter_map(|e| e.value.as_ref())
     }
 
     pub fn len(&self) -> usize {
@@ -139,7 +145,8 @@ mod tests {
     fn abandoned_values_are_removed_and_their_keys_reused() {
         let mut s = Slots::default();
         let keys: Vec<Key> = (0..10).map(|i| s.insert(i)).collect();
-        assert_eq!(s.remove_where(|v| v % 2 == 0), 5);
+        assert_eq!(s.take_where(|v| v % 2 == 0), vec![0, 2, 4, 6, 8]);
+        assert_eq!(s.values().count(), 5);
         assert_eq!(s.len(), 5);
         assert_eq!(s.take(keys[0]), None);
         assert_eq!(s.take(keys[1]), Some(1));

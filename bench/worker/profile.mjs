@@ -14,6 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { repoRoot, routerBuilt } from "../../tests/support/router.mjs";
 import { startBenchStack, load, freePort, HOST, PASS_HOST, PASS_WORK_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
+import { connect } from "./inspector.mjs";
 
 const VERIFY_PATH = "/__router/bench/verify?n=200";
 
@@ -22,33 +23,6 @@ const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 3000);
 const SAMPLE_US = 50;
 const TOP = Number(process.env.PROFILE_TOP ?? 35);
 const buildDir = path.resolve(repoRoot, process.env.PROFILE_BUILD_DIR ?? "build-profile");
-
-/** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
-async function connect(url) {
-  const ws = new WebSocket(url);
-  await new Promise((resolve, reject) => {
-    ws.onopen = resolve;
-    ws.onerror = () => reject(new Error(`inspector connection to ${url} failed`));
-  });
-  let id = 0;
-  const pending = new Map();
-  ws.onmessage = (ev) => {
-    const msg = JSON.parse(ev.data);
-    const p = msg.id !== undefined && pending.get(msg.id);
-    if (!p) return;
-    pending.delete(msg.id);
-    if (msg.error) p.reject(new Error(`${msg.error.message}`));
-    else p.resolve(msg.result);
-  };
-  return {
-    send(method, params = {}) {
-      const mid = ++id;
-      ws.send(JSON.stringify({ id: mid, method, params }));
-      return new Promise((resolve, reject) => pending.set(mid, { resolve, reject }));
-    },
-    close: () => ws.close(),
-  };
-}
 
 /** Self and inclusive sample counts per function (recursion counted once per stack). */
 function aggregate(profile) {

@@ -20,6 +20,8 @@ export const PASS_LOG_HOST = "pass-log.bench"; // (a') the same, plus one JSON l
 export const PASS_WORK_HOST = "pass-work.bench"; // (a'') plus header edits and the deadline timer
 export const PASS_VERIFY_HOST = "pass-verify.bench"; // (a''') plus a whole JWT verification in JS
 export const VERIFY_HOST = "verify.bench"; // JS WebCrypto loop, route verify.bench/*
+export const STD_HOST = "acme.std.example"; // the router built with wasm-bindgen-futures (build-std/), when built
+export const RIVAL_HOST = "acme.rival.example"; // the JS rival doing the router's whole job (rival/entry.mjs)
 export const PATH = "/rest/v1/contacts?select=id,name&limit=10";
 
 export const TENANT = {
@@ -32,6 +34,25 @@ export const TENANT = {
   branding: {},
   placement: null,
 };
+
+/** The router built with the standard futures path (`--features std-futures`), if it is. */
+export const stdDir = path.join(here, "../../build-std");
+export function stdBuilt() {
+  return fs.existsSync(path.join(stdDir, "entry.mjs"));
+}
+
+/** The JS rival's options: the router's vars, its own base domain. */
+export function rivalWorkerOptions(vars, compat) {
+  return {
+    name: "rival",
+    modules: [{ type: "ESModule", path: path.join(here, "rival", "entry.mjs") }],
+    modulesRoot: path.join(here, "rival"),
+    compatibilityDate: compat.date,
+    compatibilityFlags: compat.flags,
+    bindings: { ...vars, BASE_DOMAINS: "rival.example" },
+    routes: ["*.rival.example/*"],
+  };
+}
 
 /** The router's vars for the benchmark, against the upstream stand-in `up`. */
 export function benchVars(up) {
@@ -83,6 +104,10 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
           bindings: { UPSTREAM_URL: up.url, LOG_LINE: "true", EDITS: "true", DEADLINE: "true", ...verifyVars },
           routes: [`${PASS_VERIFY_HOST}/*`],
         },
+        rivalWorkerOptions(vars, compat),
+        ...(stdBuilt()
+          ? [routerWorkerOptions({ ...vars, BASE_DOMAINS: "std.example" }, { name: "router-std", routes: ["*.std.example/*"], buildDir: stdDir })]
+          : []),
         jsWorkerOptions(
           fs.readFileSync(path.join(here, "verify.js"), "utf8"),
           verifyVars,
@@ -162,9 +187,25 @@ export function pinCpus() {
   }
 }
 
-/** CPU seconds (user + system) used so far by this process's workerd children. */
+/**
+ * CPU seconds used so far by this process's workerd children: the sum over their threads of the
+ * scheduler's run time (/proc/<pid>/task/<tid>/schedstat, nanoseconds), where /proc/<pid>/stat
+ * counts in 10 ms ticks (100 µs a request over 100 requests). Falls back to the ticks.
+ */
 export function workerdCpuSeconds() {
-  return workerdChildren().reduce((sum, c) => sum + c.ticks, 0) / 100; // USER_HZ is 100 on Linux
+  let total = 0;
+  for (const { pid, ticks } of workerdChildren()) {
+    try {
+      let ns = 0;
+      for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+        ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      }
+      total += ns / 1e9;
+    } catch {
+      total += ticks / 100; // USER_HZ is 100 on Linux
+    }
+  }
+  return total;
 }
 
 function percentile(sorted, p) {
@@ -219,14 +260,18 @@ export async function load(base, host, pathname, headersFor, { n, warmup = 0, co
 
 /**
  * Runs `count` scenarios round by round (`runOne(i)` is one `load` of scenario i), so that drift
- * over the run falls on every scenario alike. Per scenario: its rounds, and all of them summed.
+ * over the run falls on every scenario alike; `rotate` moves each round's start one scenario on. Per scenario: its rounds, and all of them summed.
  */
-export async function interleaved(count, rounds, runOne) {
+export async function interleaved(count, rounds, runOne, { rotate = false } = {}) {
   const per = Array.from({ length: count }, () => []);
   for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < count; i++) per[i].push(await runOne(i));
+    // Rotated, each scenario takes every place in the round in turn (the first after a pause, …).
+    for (let j = 0; j < count; j++) {
+      const i = rotate ? (j + r) % count : j;
+      per[i].push(await runOne(i));
+    }
   }
-  return per.map((rs) => ({ rounds: rs, total: summarise(rs.flatMap((x) => x.runs)) }));
+  return per.map((rs) => ({ rounds: rs, total: rs.every((x) => x?.runs) ? summarise(rs.flatMap((x) => x.runs)) : undefined }));
 }
 
 /**

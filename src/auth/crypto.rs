@@ -7,7 +7,7 @@
 use futures::future::LocalBoxFuture;
 
 use super::jwks::Jwk;
-use crate::config::JwtAlg;
+use tenant_shared::jwt::JwtAlg;
 
 /// Install the shared HS256 provider (crates/shared) as jsonwebtoken's process default.
 pub fn install() {

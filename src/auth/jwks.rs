@@ -7,9 +7,9 @@ use std::rc::Rc;
 
 use tenant_shared::jwt::key_set::{KeySet, Plan};
 
-use crate::config::JwtAlg;
 use crate::flight::SingleFlight;
 use crate::runtime::{timeout, HttpRequest, Runtime};
+use tenant_shared::jwt::JwtAlg;
 
 pub use tenant_shared::jwt::jwk::{parse_jwks, Jwk};
 pub use tenant_shared::jwt::key_set::KeyLookup;

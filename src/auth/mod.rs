@@ -16,12 +16,13 @@ use std::rc::Rc;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::config::{Config, JwtAlg, Project};
+use crate::config::{Config, Project};
 use crate::error::RouterError;
 use crate::runtime::Runtime;
 use crate::tenant::TenantRecord;
 use crypto::SignatureVerifier;
 use jwks::{JwksCache, KeyLookup};
+use tenant_shared::jwt::JwtAlg;
 use token_cache::TokenCache;
 
 pub use tenant_shared::jwt::claims::{Audience, LEEWAY_S};

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use super::*;
 use crate::auth::crypto::native::RustCryptoVerifier;
 use crate::config::tests::vars;
+use crate::request::BodyError;
 use crate::runtime::testing::ManualClock;
 
 const ACME: &str = "11111111-1111-4111-8111-111111111111";
@@ -747,43 +748,6 @@ async fn unknown_methods_are_405_not_a_gateway_error() {
         .await,
     );
     assert_eq!((s, b["code"].as_str()), (405, Some("method_not_allowed")));
-}
-
-#[test]
-fn request_url_splits_into_scheme_authority_path_and_query() {
-    let u =
-        RequestUrl::split("https://acme.app.example/rest/v1/x?select=id,name&limit=10").unwrap();
-    assert_eq!(
-        u,
-        RequestUrl {
-            scheme: "https",
-            authority: "acme.app.example",
-            path: "/rest/v1/x",
-            query: Some("select=id,name&limit=10"),
-        }
-    );
-    let u = RequestUrl::split("http://user:pw@ACME.app.example:8787?q=1#frag").unwrap();
-    assert_eq!(
-        (u.authority, u.path, u.query),
-        ("ACME.app.example:8787", "/", Some("q=1"))
-    );
-    let u = RequestUrl::split("http://h.example/a/b?").unwrap();
-    assert_eq!((u.path, u.query), ("/a/b", Some("")));
-    let u = RequestUrl::split("http://h.example/a?b=c?d#e?f").unwrap();
-    assert_eq!((u.path, u.query), ("/a", Some("b=c?d")));
-}
-
-#[test]
-fn request_url_without_scheme_or_host_is_refused() {
-    for bad in [
-        "",
-        "acme.app.example/x",
-        "://acme.app.example/x",
-        "https:///x",
-        "https://?q",
-    ] {
-        assert_eq!(RequestUrl::split(bad), None, "{bad:?}");
-    }
 }
 
 #[tokio::test]

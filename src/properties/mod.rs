@@ -72,9 +72,9 @@ pub mod auth_call {
     use futures::future::LocalBoxFuture;
 
     use crate::error::RouterError;
-    use crate::pipeline::{BodyError, BodySource, Incoming};
     use crate::proxy::auth_request::{prepare, AuthForward};
     use crate::proxy::redirect::RedirectPolicy;
+    use crate::request::{BodyError, BodySource, Incoming};
     use crate::tenant::{SignupPolicy, TenantRecord, TenantStatus};
 
     pub const TENANT_ID: &str = "6f1c2a3e-0000-4000-8000-00000000ac4e";

@@ -4,7 +4,7 @@
 //! trailing `/`) is either classified as that endpoint or refused: never waved through as another.
 
 use crate::proxy::auth_paths::{classify, AuthEndpoint, AUTH_PREFIX};
-use crate::proxy::Route;
+use crate::route::Route;
 
 const ENDPOINTS: [(&str, AuthEndpoint); 9] = [
     ("/signup", AuthEndpoint::Signup),

@@ -14,7 +14,7 @@ use super::go_json::{self, JsonObject};
 use super::redirect::{Carriers, RedirectPolicy};
 use super::signup;
 use crate::error::RouterError;
-use crate::pipeline::{BodyError, BodySource, Incoming};
+use crate::request::{BodyError, BodySource, Incoming};
 use crate::tenant::TenantRecord;
 
 /// Keys of JSON bodies the router reads or sets; a client key folding to one is renamed to it.

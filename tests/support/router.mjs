@@ -20,7 +20,9 @@ import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, "../..");
-export const buildDir = path.join(repoRoot, "build");
+// ROUTER_BUILD_DIR runs the suites against another Worker, e.g. the benchmark's JS rival
+// (bench/worker/rival), to see which of the router's behaviours it really has.
+export const buildDir = process.env.ROUTER_BUILD_DIR ? path.resolve(repoRoot, process.env.ROUTER_BUILD_DIR) : path.join(repoRoot, "build");
 
 const FALLBACK_COMPAT_DATE = "2025-09-01";
 
@@ -39,7 +41,9 @@ export function compatFromWranglerToml() {
 
 /** True when the router has been built. */
 export function routerBuilt(dir = buildDir) {
-  return fs.existsSync(path.join(dir, "entry.mjs")) && fs.readdirSync(dir).some((f) => f.endsWith(".wasm"));
+  if (!fs.existsSync(path.join(dir, "entry.mjs"))) return false;
+  // A Worker named by ROUTER_BUILD_DIR may be plain JS (the rival); the router always has its .wasm.
+  return (process.env.ROUTER_BUILD_DIR && dir === buildDir) || fs.readdirSync(dir).some((f) => f.endsWith(".wasm"));
 }
 
 function listFiles(dir, base = dir) {

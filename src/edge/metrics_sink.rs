@@ -50,7 +50,7 @@ pub fn write(point: Option<DataPoint>) {
             let message = Reflect::get(&e, &JsValue::from_str("message"))
                 .ok()
                 .and_then(|m| m.as_string())
-                .unwrap_or_else(|| super::js_err(e));
+                .unwrap_or_else(|| super::js::js_err(e));
             worker::console_error!(
                 "{}",
                 serde_json::json!({"level": "error", "error": "metrics_write_failed", "message": message})

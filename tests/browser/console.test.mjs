@@ -375,7 +375,8 @@ test("a company's traffic is drawn from Analytics Engine's sampled rows, weighte
     assert.equal(await page.$$eval("#traffic svg", (x) => x.length), 3, "requests, error rate and latency charts");
     assert.match(await page.$eval("#traffic svg", (x) => x.getAttribute("aria-label")), new RegExp(`highest ${weighted}\\b`));
     await shots(page, "12-company-traffic");
-    assert.deepEqual(errors, [], "no script errors");
+    // The seed's logo (https://example.com/acme.svg) cannot load here: every name is 127.0.0.1.
+    assert.deepEqual(errors.filter((e) => !/ERR_CONNECTION_REFUSED/.test(e)), [], "no script errors");
     await ctx.close();
   } finally {
     await s.analytics.clear();

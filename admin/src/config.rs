@@ -108,6 +108,15 @@ pub trait VarSource {
     fn var(&self, name: &str) -> Option<String>;
 }
 
+/// Fixed `(name, value)` pairs: the native tests' configuration, the first pair of a name wins.
+impl<const N: usize> VarSource for [(&str, &str); N] {
+    fn var(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
 impl AdminConfig {
     pub fn load(src: &dyn VarSource) -> Result<Self, AdminError> {
         let need = |n: &str| {

@@ -9,29 +9,20 @@ use futures::executor::block_on;
 use futures::future::LocalBoxFuture;
 use serde_json::{json, Value};
 use tenant_admin::backend::{Backend, Reply, Service};
-use tenant_admin::config::{AdminConfig, VarSource};
+use tenant_admin::config::AdminConfig;
 use tenant_admin::console_api;
 use uuid::Uuid;
 
 const A: &str = "11111111-1111-4111-8111-111111111111";
 const B: &str = "22222222-2222-4222-8222-222222222222";
 
-struct Vars;
-impl VarSource for Vars {
-    fn var(&self, name: &str) -> Option<String> {
-        Some(
-            match name {
-                "SUPABASE_URL" => "https://p.supabase.co",
-                "SUPABASE_SECRET_KEY" => "sk",
-                "CLOUDFLARE_API_TOKEN" => "cf",
-                "CLOUDFLARE_ZONE_ID" => "z",
-                "BASE_DOMAINS" => "app.example",
-                _ => return None,
-            }
-            .to_string(),
-        )
-    }
-}
+const VARS: [(&str, &str); 5] = [
+    ("SUPABASE_URL", "https://p.supabase.co"),
+    ("SUPABASE_SECRET_KEY", "sk"),
+    ("CLOUDFLARE_API_TOKEN", "cf"),
+    ("CLOUDFLARE_ZONE_ID", "z"),
+    ("BASE_DOMAINS", "app.example"),
+];
 
 /// Answers `GET /<table>?…` from the first route whose prefix the path starts with.
 struct Tables {
@@ -64,7 +55,7 @@ impl Backend for Tables {
 }
 
 fn cfg() -> AdminConfig {
-    AdminConfig::load(&Vars).unwrap()
+    AdminConfig::load(&VARS).unwrap()
 }
 
 #[test]

@@ -10,7 +10,7 @@ use futures::executor::block_on;
 use futures::future::LocalBoxFuture;
 use serde_json::{json, Value};
 use tenant_admin::backend::{Backend, Reply, Service};
-use tenant_admin::config::{AdminConfig, VarSource};
+use tenant_admin::config::AdminConfig;
 use tenant_admin::runner::{self, Outcome};
 use tenant_admin::{api, authz};
 use uuid::Uuid;
@@ -18,23 +18,14 @@ use uuid::Uuid;
 const SECRET: &str = "native-test-secret-with-at-least-32-characters";
 const ISSUER: &str = "https://p.supabase.co/auth/v1";
 
-struct Vars;
-impl VarSource for Vars {
-    fn var(&self, name: &str) -> Option<String> {
-        Some(
-            match name {
-                "SUPABASE_URL" => "https://p.supabase.co",
-                "SUPABASE_SECRET_KEY" => "sk",
-                "SUPABASE_JWT_SECRET" => SECRET,
-                "CLOUDFLARE_API_TOKEN" => "cf",
-                "CLOUDFLARE_ZONE_ID" => "z",
-                "BASE_DOMAINS" => "app.example",
-                _ => return None,
-            }
-            .to_string(),
-        )
-    }
-}
+const VARS: [(&str, &str); 6] = [
+    ("SUPABASE_URL", "https://p.supabase.co"),
+    ("SUPABASE_SECRET_KEY", "sk"),
+    ("SUPABASE_JWT_SECRET", SECRET),
+    ("CLOUDFLARE_API_TOKEN", "cf"),
+    ("CLOUDFLARE_ZONE_ID", "z"),
+    ("BASE_DOMAINS", "app.example"),
+];
 
 /// The journal and the world, as the backends would hold them.
 #[derive(Default)]
@@ -176,7 +167,7 @@ impl Backend for Fake {
 }
 
 fn cfg() -> AdminConfig {
-    AdminConfig::load(&Vars).unwrap()
+    AdminConfig::load(&VARS).unwrap()
 }
 
 fn id() -> Uuid {

@@ -85,7 +85,8 @@ async function main() {
       runs.push([`router: ${name}`, HOST, bearer(forRouter), "tenant-router"], [`rival: ${name}`, RIVAL_HOST, bearer(forRival), "rival"]);
       if (withStd) runs.push([`router on wasm-bindgen-futures: ${name}`, STD_HOST, bearer(forStd), "router-std"]);
     }
-    const targets = [0.75, 1.0, 1.0];
+    // Both ES256 scenarios but the last hit the verified-token cache: ≤ 0.75× is their target.
+    const targets = [0.75, 0.75, 1.0];
     console.log(`router vs a JS Worker doing its whole job: ${ROUNDS} interleaved rounds of ${REQUESTS} requests per Worker and scenario (+${WARMUP} warm-up), concurrency ${CONCURRENCY}, GET ${PATH}`);
     console.log(stack.pinned);
     const loadOf = (i) => load(stack.base, runs[i][1], PATH, runs[i][2], { n: REQUESTS, warmup: WARMUP, concurrency: CONCURRENCY });

@@ -9,7 +9,8 @@ use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::Env;
 
-use crate::metrics::DataPoint;
+use crate::metrics::data_point;
+use crate::pipeline::Outcome;
 
 /// The binding's name in wrangler.toml (`[[analytics_engine_datasets]] binding = "METRICS"`).
 const BINDING_NAME: &str = "METRICS";
@@ -35,11 +36,14 @@ pub fn bind(env: &Env) {
     });
 }
 
-/// Writes `point`, if there is one and a binding to take it.
-pub fn write(point: Option<DataPoint>) {
-    let Some(point) = point else { return };
+/// Writes the data point for `outcome`, if it gets one and there is a binding to take it (the
+/// point is made only then).
+pub fn write(outcome: &Outcome) {
     BINDING.with(|cell| {
         let Some(Some((binding, write))) = cell.get() else {
+            return;
+        };
+        let Some(point) = data_point(outcome) else {
             return;
         };
         // One crossing: `JSON.parse` builds the `{indexes, blobs, doubles}` object natively.

@@ -10,7 +10,7 @@
 //! | `env` | vars and secrets → the per-isolate `Router` |
 //! | `runtime` | the core's `Runtime`: clock, timer, `fetch` for the router's own requests |
 //! | `webcrypto` | ES256/RS256 through WebCrypto |
-//! | `headers` | header lists across the boundary |
+//! | `headers` | header lists across the boundary (`headers.js` is their JS half) |
 //! | `request_in` | workerd's request → the core's `Incoming`, its body on demand |
 //! | `upstream` | the upstream fetch: header edits, the deadline |
 //! | `response_out` | the response, and the one place the request's outcome is known |

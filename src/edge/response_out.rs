@@ -31,7 +31,7 @@ pub fn finish(router: &Router, ctx: &mut RequestCtx, answer: Answer, head_only: 
     // The request's outcome: tenant, route, status, directory cache, token kind, elapsed time.
     let outcome = router.outcome(ctx, status);
     web_sys::console::log_1(&JsValue::from_str(&outcome.log_line()));
-    super::metrics_sink::write(crate::metrics::data_point(&outcome));
+    super::metrics_sink::write(&outcome);
     built.map(JsValue::from).unwrap_or_else(runtime_failure)
 }
 

@@ -77,19 +77,7 @@ pub async fn pass_through(req: &web_sys::Request) -> Result<web_sys::Response, R
 /// The upstream headers: the runtime's own copy of the client's, with the core's edits applied.
 /// An edit the runtime refuses stops the request: it must not leave without the router's headers.
 fn headers(req: &web_sys::Request, edits: &[HeaderEdit]) -> Result<web_sys::Headers, RouterError> {
-    let refused = |name: &str, e: JsValue| {
-        RouterError::UpstreamUnreachable(format!("header {name} refused: {}", js_err(e)))
-    };
-    let headers =
-        web_sys::Headers::new_with_headers(&req.headers()).map_err(|e| refused("(copy)", e))?;
-    for edit in edits {
-        match edit {
-            HeaderEdit::Remove(k) => headers.delete(k).map_err(|e| refused(k, e))?,
-            HeaderEdit::Set(k, v) => headers.set(k, v).map_err(|e| refused(k, e))?,
-            HeaderEdit::Append(k, v) => headers.append(k, v).map_err(|e| refused(k, e))?,
-        }
-    }
-    Ok(headers)
+    super::headers::edited(&req.headers(), edits).map_err(RouterError::UpstreamUnreachable)
 }
 
 /// The abort controller and the timer that fires it; the timer is cleared when this drops (the

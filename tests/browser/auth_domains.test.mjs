@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { SEED } from "../support/stack.mjs";
 import { uniqueEmail } from "../e2e/helpers.mjs";
-import { startBrowserStack, shot, requestEmail } from "./support.mjs";
+import { startBrowserStack, shot, requestEmail, signedIn, signedOut } from "./support.mjs";
 
 let b, stack, port, browser;
 
@@ -52,7 +52,7 @@ for (const [label, host, member] of [
     const device = await otherDevice();
     try {
       await device.page.goto(mail.link);
-      await device.page.waitForFunction((e) => document.getElementById("status").textContent === `Signed in as ${e}`, email);
+      await signedIn(device.page, email);
       assert.equal(new URL(device.page.url()).host, `${host}:${port}`);
       assert.equal(new URL(device.page.url()).hash, "", "supabase-js took the session out of the URL");
       await shot(device.page, `${label}-2-signed-in-other-device`);
@@ -62,7 +62,7 @@ for (const [label, host, member] of [
     // And a new link in the first browser.
     const again = await requestLink(page, host, email, "#magic-link");
     await page.goto(again.link);
-    await page.waitForFunction((e) => document.getElementById("status").textContent === `Signed in as ${e}`, email);
+    await signedIn(page, email);
     assert.equal(new URL(page.url()).host, `${host}:${port}`);
     const contact = `Contact ${Date.now()}`;
     await page.fill("#contact-name", contact);
@@ -71,7 +71,7 @@ for (const [label, host, member] of [
     assert.equal(await page.textContent("#message"), "Contact added.");
     await shot(page, `${label}-3-signed-in-contact-added`);
     await page.click("#sign-out");
-    await page.waitForFunction(() => document.getElementById("status").textContent === "Signed out");
+    await signedOut(page);
     await shot(page, `${label}-4-signed-out`);
     await page.close();
   });
@@ -82,7 +82,7 @@ for (const [label, host, member] of [
     const mail = await requestLink(page, host, email, "#reset");
     assert.equal(mail.type, "recovery");
     await page.goto(mail.link);
-    await page.waitForFunction((e) => document.getElementById("status").textContent === `Signed in as ${e}`, email);
+    await signedIn(page, email);
     assert.equal(await page.isVisible("#new-password"), true);
     await shot(page, `${label}-5-reset`);
     await page.click("#sign-out");
@@ -95,7 +95,7 @@ test("slug host: sign up → the mailbox holds a confirmation link → opened on
   const email = uniqueEmail("signup");
   const page = await newPage();
   await page.goto(`http://${host}:${port}/`);
-  await page.waitForFunction(() => document.getElementById("status").textContent === "Signed out");
+  await signedOut(page);
   await page.fill("#email", email);
   await page.fill("#password", "browser-pass-1");
   await page.click("#sign-up");
@@ -106,7 +106,7 @@ test("slug host: sign up → the mailbox holds a confirmation link → opened on
   const device = await otherDevice();
   try {
     await device.page.goto(mail.link);
-    await device.page.waitForFunction((e) => document.getElementById("status").textContent === `Signed in as ${e}`, email);
+    await signedIn(device.page, email);
     assert.equal(new URL(device.page.url()).host, `${host}:${port}`);
     await shot(device.page, "signup-2-confirmed-other-device");
   } finally {
@@ -116,7 +116,7 @@ test("slug host: sign up → the mailbox holds a confirmation link → opened on
   await page.fill("#email", email);
   await page.fill("#password", "browser-pass-1");
   await page.click("#sign-in");
-  await page.waitForFunction((e) => document.getElementById("status").textContent === `Signed in as ${e}`, email);
+  await signedIn(page, email);
   await page.click("#sign-out");
   await page.close();
 });
@@ -125,7 +125,7 @@ test("custom domain (invite-only): sign-up is refused and no mail is sent", { ti
   const email = uniqueEmail("closed");
   const page = await newPage();
   await page.goto(`http://${SEED.globex.host}:${port}/`);
-  await page.waitForFunction(() => document.getElementById("status").textContent === "Signed out");
+  await signedOut(page);
   await page.fill("#email", email);
   await page.fill("#password", "browser-pass-1");
   await page.click("#sign-up");
@@ -154,9 +154,9 @@ test("a session on one tenant's host is not there on another's", { timeout: 60_0
   const email = SEED.users.carol.email; // a member of both tenants
   const mail = await requestLink(page, SEED.acme.host, email, "#magic-link");
   await page.goto(mail.link);
-  await page.waitForFunction((e) => document.getElementById("status").textContent === `Signed in as ${e}`, email);
+  await signedIn(page, email);
   await page.goto(`http://${SEED.globex.host}:${port}/`);
-  await page.waitForFunction(() => document.getElementById("status").textContent === "Signed out");
+  await signedOut(page);
   const cookies = await browser.ctx.cookies();
   assert.ok(cookies.every((c) => !c.domain.startsWith(".")), `no domain-wide cookie: ${JSON.stringify(cookies)}`);
   await shot(page, "other-tenant-signed-out");

@@ -75,7 +75,7 @@ for (const [label, host, tenant] of [
       assert.equal(url.host, `${host}:${b.port}`, "back on the host the sign-in started on");
       assert.equal(url.search, "", "the code is taken out of the address");
       assert.ok(seen.includes(b.returnHost), `through the signed return: ${seen.join(" → ")}`);
-      await page.waitForFunction(() => document.getElementById("message").textContent !== "");
+      await page.waitForFunction(() => (document.getElementById("message")?.textContent ?? "") !== "");
       assert.match(await page.textContent("#message"), /^Welcome to /);
       const [user] = await oauthUsers(email);
       assert.equal(user.provider, "github");
@@ -94,7 +94,7 @@ for (const [label, host, tenant] of [
       const calls = () => stack.supabase.requestsTo("/rest/v1/rpc/join_tenant_after_oauth").length;
       const before = calls();
       await continueWithGithub(page, host, email);
-      await page.waitForFunction(() => document.getElementById("message").textContent === "Signed in.");
+      await page.waitForFunction(() => document.getElementById("message")?.textContent === "Signed in.");
       assert.equal(calls(), before, "a member does not call the join again");
       const again = await oauthUsers(email);
       assert.equal(again.length, 1);
@@ -116,7 +116,7 @@ test("the join RPC refuses a second call for a user who joined (the database's o
   const device = await b.device();
   try {
     await continueWithGithub(device.page, SEED.acme.host, email);
-    await device.page.waitForFunction(() => /^Welcome to /.test(document.getElementById("message").textContent));
+    await device.page.waitForFunction(() => /^Welcome to /.test(document.getElementById("message")?.textContent ?? ""));
     // The same call the demo makes, once more, from the signed-in page.
     const second = await device.page.evaluate(async () => {
       const key = Object.keys(localStorage).find((k) => k.endsWith("-auth-token"));

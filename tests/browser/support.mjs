@@ -110,13 +110,16 @@ export async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 }
 
+// The predicates read `?.textContent`: a wait that spans a redirect chain (OAuth, an emailed link)
+// polls documents that do not have the element yet, which is "not yet", not an error.
+
 /** The demo shows this address signed in. */
 export async function signedIn(page, email) {
-  await page.waitForFunction((e) => document.getElementById("status").textContent === `Signed in as ${e}`, email);
+  await page.waitForFunction((e) => document.getElementById("status")?.textContent === `Signed in as ${e}`, email);
 }
 
 export async function signedOut(page) {
-  await page.waitForFunction(() => document.getElementById("status").textContent === "Signed out");
+  await page.waitForFunction(() => document.getElementById("status")?.textContent === "Signed out");
 }
 
 /** Open the demo on `origin`, fill the address, press `button`, wait for the "check your email" message. */
@@ -125,5 +128,5 @@ export async function requestEmail(page, origin, email, button) {
   await signedOut(page);
   await page.fill("#email", email);
   await page.click(button);
-  await page.waitForFunction(() => /Check your/.test(document.getElementById("message").textContent));
+  await page.waitForFunction(() => /Check your/.test(document.getElementById("message")?.textContent ?? ""));
 }

@@ -6,6 +6,7 @@
 //! the request came to, from which its log line is made; the edge asks for it once, when the
 //! response is built).
 
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use futures::future::LocalBoxFuture;
@@ -60,7 +61,7 @@ impl Forward {
     /// The edits that turn the client's headers (`client`, as the request came) into
     /// [`Forward::headers`]: the edge applies them to the runtime's own copy of the client's
     /// headers, where handing a whole list across cost ~60 µs a request in workerd.
-    pub fn header_edits(&self, client: &[(String, String)]) -> Vec<HeaderEdit> {
+    pub fn header_edits<'a>(&'a self, client: &'a [(String, String)]) -> Vec<HeaderEdit<'a>> {
         header_edits(client, &self.headers)
     }
 }
@@ -81,7 +82,7 @@ pub struct RequestCtx {
     pub method: String,
     pub path: String,
     pub route: Route,
-    pub tenant: Option<TenantRecord>,
+    pub tenant: Option<Rc<TenantRecord>>,
     pub cache: Option<CacheStatus>,
     pub token: &'static str,
     /// Where the accepted JWT's verification came from: `cached`, `verified` (this request), or
@@ -92,8 +93,9 @@ pub struct RequestCtx {
     pub origin_allowed: bool,
     /// `scheme://host[:port]` the user is on: where auth redirects must land.
     pub user_origin: String,
-    /// Every host the tenant is served on, once it is known.
-    pub tenant_hosts: Vec<String>,
+    /// Every host the tenant is served on, made on first use ([`Router::hosts`]): most requests
+    /// carry no Origin to judge and no redirect to keep on them.
+    pub tenant_hosts: OnceCell<Vec<String>>,
     pub project_url: Option<String>,
     pub error: Option<&'static str>,
     /// A person's browser following a link (`Accept: text/html` on a page the router answers):
@@ -103,7 +105,7 @@ pub struct RequestCtx {
 
 /// What the tenant phase came to: the tenant, or an answer already (the signed return).
 enum Resolved {
-    Tenant(TenantRecord),
+    Tenant(Rc<TenantRecord>),
     Answered(Action),
 }
 
@@ -174,7 +176,7 @@ impl Router {
             origin: req.header("origin").map(str::to_string),
             origin_allowed: false,
             user_origin: String::new(),
-            tenant_hosts: Vec::new(),
+            tenant_hosts: OnceCell::new(),
             project_url: None,
             error: None,
             wants_html: false,
@@ -281,11 +283,10 @@ impl Router {
             return Err(RouterError::NoTenantForHost);
         }
         let tenant = self.resolve(&kind, ctx, background).await?;
-        ctx.tenant_hosts = self.tenant_hosts(&tenant);
+        ctx.tenant = Some(Rc::clone(&tenant));
         ctx.origin_allowed = ctx.origin.as_deref().is_some_and(|o| {
-            cors::origin_allowed(o, &ctx.tenant_hosts, &self.config.allowed_origins)
+            cors::origin_allowed(o, self.hosts(ctx), &self.config.allowed_origins)
         });
-        ctx.tenant = Some(tenant.clone());
         if tenant.status == TenantStatus::Suspended {
             return Err(RouterError::TenantSuspended);
         }
@@ -427,7 +428,7 @@ impl Router {
         kind: &HostKind,
         ctx: &mut RequestCtx,
         background: &mut Option<LocalBoxFuture<'static, ()>>,
-    ) -> Result<TenantRecord, RouterError> {
+    ) -> Result<Rc<TenantRecord>, RouterError> {
         let record = match &self.directory {
             Directory::Static(d) => {
                 ctx.cache = Some(CacheStatus::Static);
@@ -440,10 +441,20 @@ impl Router {
                     .map_err(|e| RouterError::DirectoryUnavailable(e.to_string()))?;
                 ctx.cache = Some(lookup.status);
                 *background = lookup.refresh;
-                lookup.record
+                lookup.record.map(Rc::new)
             }
         };
         record.ok_or(RouterError::TenantNotFound)
+    }
+
+    /// The hosts of the request's tenant (none before it is known), made once per request.
+    fn hosts<'c>(&self, ctx: &'c RequestCtx) -> &'c [String] {
+        ctx.tenant_hosts.get_or_init(|| {
+            ctx.tenant
+                .as_deref()
+                .map(|t| self.tenant_hosts(t))
+                .unwrap_or_default()
+        })
     }
 
     /// Every host the tenant is served on: its slug under each base domain and its custom domain.
@@ -520,7 +531,7 @@ impl Router {
         let mut drop: &[&str] = &[];
         if ctx.route == Route::Api(AUTH_PREFIX) {
             let policy = RedirectPolicy {
-                tenant_hosts: &ctx.tenant_hosts,
+                tenant_hosts: self.hosts(ctx),
                 user_origin: &ctx.user_origin,
                 signer: self.config.auth_return.as_ref().map(|config| Signer {
                     config,
@@ -630,7 +641,7 @@ impl Router {
         {
             return Err(off());
         }
-        ctx.tenant = Some(tenant.clone());
+        ctx.tenant = Some(Rc::clone(&tenant));
         if tenant.status == TenantStatus::Suspended {
             return Err(RouterError::TenantSuspended);
         }

@@ -3,7 +3,7 @@
 // profiler runs through the inspector, then prints self and inclusive time per function.
 //
 //   make profile                                   (builds build-profile/ with function names, then runs this)
-//   PROFILE_SCENARIO=b|c-new|c-repeat|a|a-work|verify-es256|verify-hs256 PROFILE_REQUESTS=3000 \
+//   PROFILE_SCENARIO=b|c-new|c-repeat|rival-b|rival-c-repeat|a|a-work|verify-es256|verify-hs256 PROFILE_REQUESTS=3000 \
 //     node --experimental-websocket bench/worker/profile.mjs
 //
 // PROFILE_DUMP=/tmp/x.cpuprofile also writes the raw profile (opens in Chrome DevTools).
@@ -13,7 +13,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { repoRoot, routerBuilt } from "../../tests/support/router.mjs";
-import { startBenchStack, load, freePort, HOST, PASS_HOST, PASS_WORK_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
+import { startBenchStack, load, freePort, HOST, PASS_HOST, PASS_WORK_HOST, RIVAL_HOST, VERIFY_HOST, PATH } from "./stack.mjs";
 import { connect } from "./inspector.mjs";
 
 const VERIFY_PATH = "/__router/bench/verify?n=200";
@@ -76,6 +76,9 @@ async function main() {
       // (a''): the pass-through doing the router's runtime work in JS.
       "a-work": [PASS_WORK_HOST, PATH, () => ({ authorization: `Bearer ${hs}` })],
       b: [HOST, PATH, () => ({ authorization: `Bearer ${hs}` })],
+      // The JS rival doing the router's whole job (rival/entry.mjs), for the same scenarios.
+      "rival-b": [RIVAL_HOST, PATH, () => ({ authorization: `Bearer ${hs}` })],
+      "rival-c-repeat": [RIVAL_HOST, PATH, () => ({ authorization: `Bearer ${es}` })],
       "c-new": [HOST, PATH, () => ({ authorization: `Bearer ${stack.es256({ jti: `p${k++}` })}` })],
       "c-repeat": [HOST, PATH, () => ({ authorization: `Bearer ${es}` })],
       // The uncached verification loop (200 per request).
@@ -91,7 +94,9 @@ async function main() {
     await load(stack.base, host, path_, headersFor, { n: Math.min(300, requests), concurrency: 16, method });
 
     const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
-    const worker = { a: "passthrough", "a-work": "passthrough-work" }[SCENARIO] ?? (SCENARIO.startsWith("verify-js") ? "verify-js" : "tenant-router");
+    const worker =
+      { a: "passthrough", "a-work": "passthrough-work" }[SCENARIO] ??
+      (SCENARIO.startsWith("verify-js") ? "verify-js" : SCENARIO.startsWith("rival") ? "rival" : "tenant-router");
     const target = targets.find((t) => t.title?.endsWith(`:${worker}`)) ?? targets[0];
     const cdp = await connect(target.webSocketDebuggerUrl);
     await cdp.send("Profiler.enable");

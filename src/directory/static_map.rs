@@ -1,6 +1,7 @@
 //! A directory held in configuration (`TENANT_DIRECTORY` as a JSON array).
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use futures::future::LocalBoxFuture;
 
@@ -10,24 +11,27 @@ use crate::tenant::TenantRecord;
 
 #[derive(Debug, Default)]
 pub struct StaticDirectory {
-    by_slug: HashMap<String, TenantRecord>,
-    by_domain: HashMap<String, TenantRecord>,
+    // Shared: a request takes its tenant by a reference count, not a copy of every field.
+    by_slug: HashMap<String, Rc<TenantRecord>>,
+    by_domain: HashMap<String, Rc<TenantRecord>>,
 }
 
 impl StaticDirectory {
     pub fn new(records: &[TenantRecord]) -> Self {
         let mut d = Self::default();
         for r in records {
-            d.by_slug.insert(r.slug.to_ascii_lowercase(), r.clone());
+            let shared = Rc::new(r.clone());
+            d.by_slug
+                .insert(r.slug.to_ascii_lowercase(), Rc::clone(&shared));
             // Every hostname the record lists routes to it, as `resolve_tenant` does.
             for host in r.custom_hosts() {
-                d.by_domain.insert(host, r.clone());
+                d.by_domain.insert(host, Rc::clone(&shared));
             }
         }
         d
     }
 
-    pub fn get(&self, key: &HostKind) -> Option<&TenantRecord> {
+    pub fn get(&self, key: &HostKind) -> Option<&Rc<TenantRecord>> {
         match key {
             HostKind::Slug(s) => self.by_slug.get(s),
             HostKind::CustomDomain(d) => self.by_domain.get(d),
@@ -38,7 +42,7 @@ impl StaticDirectory {
 
 impl TenantSource for StaticDirectory {
     fn lookup(&self, key: &HostKind) -> LocalBoxFuture<'static, LookupResult> {
-        let found = self.get(key).cloned();
+        let found = self.get(key).map(|r| TenantRecord::clone(r));
         Box::pin(async move { Ok(found) })
     }
 }

@@ -36,12 +36,12 @@ pub fn edited(
     headers: &web_sys::Headers,
     edits: &[HeaderEdit],
 ) -> Result<web_sys::Headers, String> {
-    let mut lines = String::new();
+    let mut lines = String::with_capacity(256);
     for edit in edits {
-        let (op, name, value) = match edit {
+        let (op, name, value): (char, &str, &str) = match edit {
             HeaderEdit::Remove(k) => ('-', k, ""),
-            HeaderEdit::Set(k, v) => ('=', k, v.as_str()),
-            HeaderEdit::Append(k, v) => ('+', k, v.as_str()),
+            HeaderEdit::Set(k, v) => ('=', k, v),
+            HeaderEdit::Append(k, v) => ('+', k, v),
         };
         if name.contains('\n') || value.contains('\n') {
             return one_edit_at_a_time(headers, edits);

@@ -100,3 +100,34 @@ pub fn parked() -> JsValue {
 pub fn sweep(after_ms: f64) -> u32 {
     parking::sweep(js_sys::Date::now() + after_ms) as u32
 }
+
+/// `headers` with `edits` (a JSON list of `[op, name, value]`, op `-`, `=` or `+`) applied as the
+/// upstream fetch applies them: `{lines}` (the result, as `name\nvalue\n` lines) or `{error}`.
+#[wasm_bindgen(js_name = machineryEditHeaders)]
+pub fn edit_headers(headers: web_sys::Headers, edits: &str) -> JsValue {
+    use crate::proxy::headers::HeaderEdit;
+    let Ok(list) = serde_json::from_str::<Vec<(String, String, String)>>(edits) else {
+        return report(&[(
+            "error",
+            JsValue::from_str("edits: not a JSON list of [op, name, value]"),
+        )]);
+    };
+    let edits: Vec<HeaderEdit> = list
+        .iter()
+        .map(|(op, name, value)| match op.as_str() {
+            "-" => HeaderEdit::Remove(name.into()),
+            "=" => HeaderEdit::Set(name.into(), value),
+            _ => HeaderEdit::Append(name.into(), value),
+        })
+        .collect();
+    match super::headers::edited(&headers, &edits) {
+        Ok(out) => {
+            let lines: String = super::headers::pairs(&out)
+                .iter()
+                .map(|(k, v)| format!("{k}\n{v}\n"))
+                .collect();
+            report(&[("lines", JsValue::from_str(&lines))])
+        }
+        Err(e) => report(&[("error", JsValue::from_str(&e))]),
+    }
+}

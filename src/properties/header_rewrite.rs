@@ -79,9 +79,9 @@ pub fn check(data: &[u8]) {
             HeaderEdit::Remove(n) => applied.retain(|(k, _)| *k != n),
             HeaderEdit::Set(n, v) => {
                 applied.retain(|(k, _)| *k != n);
-                applied.push((n, v));
+                applied.push((n.into_owned(), v.to_string()));
             }
-            HeaderEdit::Append(n, v) => applied.push((n, v)),
+            HeaderEdit::Append(n, v) => applied.push((n.into_owned(), v.to_string())),
         }
     }
     let per_name = |l: &[(String, String)]| {

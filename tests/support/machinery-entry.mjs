@@ -39,6 +39,10 @@ const probes = {
   async parked() {
     return wasm.machineryParked();
   },
+  // The upstream header edits applied to a copy of this request's headers (body: the edits).
+  async "edit-headers"(u, request) {
+    return wasm.machineryEditHeaders(new Headers(request.headers), await request.text());
+  },
   async sweep(u) {
     return { swept: wasm.machinerySweep(Number(u.searchParams.get("after_ms") ?? 0)), ...wasm.machineryParked() };
   },
@@ -50,7 +54,7 @@ export default {
     if (u.pathname.startsWith("/__machinery/")) {
       const probe = probes[u.pathname.slice("/__machinery/".length)];
       if (!probe) return new Response("no such probe", { status: 404 });
-      return json(await probe(u));
+      return json(await probe(u, request));
     }
     return wasm.handleFetch(request, env, ctx);
   },

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// The router's own cost beside the rival's, measured without the network: each Worker's fetch
+// handler called in a loop inside one request (loop-entry.mjs), the upstream a stand-in answering
+// at once; workerd's CPU (schedstat, ns) around each loop, less the pass-through's. Deterministic
+// enough (a few % a round) to tell apart changes of a few µs, where the isolate-time figures of
+// cost.mjs move by ±100 µs a round; it leaves out the real fetch's own work, which both pay.
+//
+//   node bench/worker/loop.mjs                 (after `bash scripts/build-worker.sh`)
+//   LOOP_N=2000 LOOP_ROUNDS=9 LOOP_B=build-std node bench/worker/loop.mjs   (LOOP_B: a second build, A/B)
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildDir, routerBuilt, startWorkers, compatFromWranglerToml, httpRequest } from "../../tests/support/router.mjs";
+import { startUpstream } from "../../tests/support/upstream.mjs";
+import { benchVars, benchToken, TENANT, pinCpus, workerdCpuSeconds } from "./stack.mjs";
+import { signES256, userClaims } from "../../tests/support/upstream.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const N = Number(process.env.LOOP_N ?? 2000);
+const ROUNDS = Math.max(5, Number(process.env.LOOP_ROUNDS ?? 9));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** A module dir holding one router build, the rival, the pass-through and the loop entry. */
+function loopDir(build, tag) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `router-loop-${tag}-`));
+  for (const f of fs.readdirSync(build)) if (/\.(m?js|wasm)$/.test(f)) fs.copyFileSync(path.join(build, f), path.join(dir, f));
+  fs.copyFileSync(path.join(here, "rival", "entry.mjs"), path.join(dir, "rival.mjs"));
+  fs.copyFileSync(path.join(here, "passthrough.js"), path.join(dir, "passthrough.js"));
+  fs.copyFileSync(path.join(here, "loop-entry.mjs"), path.join(dir, "loop-entry.mjs"));
+  return dir;
+}
+
+function loopWorker(dir, name, vars, compat) {
+  const modules = [{ type: "ESModule", path: path.join(dir, "loop-entry.mjs") }];
+  for (const f of fs.readdirSync(dir)) {
+    if (f === "loop-entry.mjs") continue;
+    modules.push({ type: f.endsWith(".wasm") ? "CompiledWasm" : "ESModule", path: path.join(dir, f) });
+  }
+  return { name, modules, modulesRoot: dir, compatibilityDate: compat.date, compatibilityFlags: compat.flags, bindings: { ...vars, UPSTREAM_URL: vars.SUPABASE_URL }, routes: [`${name}.loop/*`] };
+}
+
+async function main() {
+  if (!routerBuilt()) {
+    console.error("build/ has no router: run `bash scripts/build-worker.sh` first");
+    process.exit(1);
+  }
+  const up = await startUpstream({ tenants: [TENANT] });
+  const vars = benchVars(up);
+  const compat = compatFromWranglerToml();
+  const builds = [["A", buildDir]];
+  if (process.env.LOOP_B) builds.push(["B", path.resolve(process.env.LOOP_B)]);
+  const dirs = builds.map(([tag, b]) => loopDir(b, tag));
+  const wd = await startWorkers(builds.map(([tag], i) => loopWorker(dirs[i], `loop${tag.toLowerCase()}`, vars, compat)), { keepLogs: false });
+  try {
+    console.log(pinCpus());
+    const tokens = { HS256: benchToken(up), ES256: signES256(userClaims(up.url, { sub: "00000000-0000-4000-8000-000000000001" })) };
+    const cases = [];
+    for (const [alg, token] of Object.entries(tokens)) {
+      cases.push([`pass`, "loopa", "pass", token, alg]);
+      for (const [tag] of builds) cases.push([`router ${tag}`, `loop${tag.toLowerCase()}`, "router", token, alg]);
+      cases.push([`rival`, "loopa", "rival", token, alg]);
+    }
+    const once = async ([, host, w, token], n) => {
+      const cpu0 = workerdCpuSeconds();
+      const r = await httpRequest(wd.url, `${host}.loop`, `/?w=${w}&n=${n}`, { headers: { "x-loop-authorization": `Bearer ${token}` }, timeoutMs: 120000 });
+      const cpu = workerdCpuSeconds() - cpu0;
+      if (r.status !== 200 || r.body !== String(n)) throw new Error(`${w} on ${host}: ${r.status} ${r.body.slice(0, 300)}`);
+      return (cpu * 1e6) / n;
+    };
+    for (const c of cases) await once(c, Math.ceil(N / 4)); // warm-up: tier-up, caches, token cache
+    const per = cases.map(() => []);
+    for (let r = 0; r < ROUNDS; r++) for (let j = 0; j < cases.length; j++) { const i = (j + r) % cases.length; per[i].push(await once(cases[i], N)); }
+    console.log(`in-isolate loop: ${ROUNDS} rotated rounds of ${N} requests per Worker, workerd CPU per request (µs), the upstream a stand-in`);
+    for (const alg of Object.keys(tokens)) {
+      const idx = (name) => cases.findIndex((c) => c[0] === name && c[4] === alg);
+      const pass = per[idx("pass")];
+      const over = (name) => per[idx(name)].map((x, k) => x - pass[k]);
+      const rival = over("rival");
+      console.log(`${alg} (the router's token cached after the first request; the rival verifies every one):`);
+      console.log(`  pass-through ${median(pass).toFixed(1)} µs   rounds ${pass.map((x) => x.toFixed(1)).join(" ")}`);
+      for (const [tag] of builds) {
+        const o = over(`router ${tag}`);
+        console.log(`  router ${tag} +${median(o).toFixed(1)} µs   rounds ${o.map((x) => x.toFixed(1)).join(" ")}   ratio to rival ${median(o.map((x, k) => x / rival[k])).toFixed(2)}×`);
+      }
+      console.log(`  rival    +${median(rival).toFixed(1)} µs   rounds ${rival.map((x) => x.toFixed(1)).join(" ")}`);
+      if (builds.length > 1) {
+        const d = per[idx("router B")].map((x, k) => x - per[idx("router A")][k]);
+        console.log(`  B − A ${median(d).toFixed(1)} µs   rounds ${d.map((x) => x.toFixed(1)).join(" ")}`);
+      }
+    }
+  } finally {
+    await wd.dispose();
+    await up.dispose();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -23,6 +23,7 @@ bench:
 	bash scripts/setup.sh
 	bash scripts/build-worker.sh
 	$(ENV) node bench/worker/cost.mjs
+	$(ENV) node bench/worker/loop.mjs
 	$(ENV) node bench/worker/run.mjs
 	bash bench/sql/run.sh
 

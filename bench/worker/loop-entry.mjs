@@ -1,7 +1,7 @@
 // The in-isolate loop (bench/worker/loop.mjs): one Worker holding the router (its build copied
 // beside this file), the JS rival and the pass-through Worker, each called in a loop of `n`
 // requests inside ONE request to this Worker, against a stand-in upstream `fetch` that answers at
-// once. Time cannot be read inside a Worker (the clock stands still between I/O), so the driver
+// once, or (`real=1`) the real upstream. Time cannot be read inside a Worker (the clock stands still between I/O), so the driver
 // measures workerd's CPU around the whole loop from outside; with thousands of requests per loop,
 // Miniflare's own per-request work and the scheduler's noise fall to a few percent of the figure.
 import router from "./entry.mjs";
@@ -24,22 +24,34 @@ export default {
     const u = new URL(request.url);
     const w = workers[u.searchParams.get("w")];
     const n = Number(u.searchParams.get("n") ?? 1000);
+    // `real=1`: the handlers' own fetches go to the real upstream (the test stand-in on 127.0.0.1),
+    // `c` at a time; otherwise to the instant stand-in above, one at a time.
+    const real = u.searchParams.get("real") === "1";
+    const concurrency = real ? Number(u.searchParams.get("c") ?? 1) : 1;
     const host = u.searchParams.get("host") ?? "acme.app.example";
     const token = request.headers.get("x-loop-authorization");
     if (!w) return new Response("unknown worker", { status: 400 });
     const target = `https://${host}${u.searchParams.get("path") ?? "/rest/v1/contacts"}`;
     const headers = { host, authorization: token, accept: "application/json", "user-agent": "loop", "cf-connecting-ip": "203.0.113.7" };
-    globalThis.fetch = standIn;
+    if (!real) globalThis.fetch = standIn;
     let ok = 0;
-    try {
-      for (let i = 0; i < n; i++) {
+    let failed = null;
+    let next = 0;
+    const one = async () => {
+      while (next < n && !failed) {
+        next++;
         const r = await w.fetch(new Request(target, { headers }), env, ctx);
+        // The body is read, as the client would; its bytes are the upstream's, not the Worker's work.
+        await r.arrayBuffer();
         if (r.status === 200) ok++;
-        else return new Response(`${u.searchParams.get("w")}: status ${r.status}: ${await r.text()}`, { status: 500 });
+        else failed = `${u.searchParams.get("w")}: status ${r.status}`;
       }
+    };
+    try {
+      await Promise.all(Array.from({ length: concurrency }, one));
     } finally {
       globalThis.fetch = realFetch;
     }
-    return new Response(String(ok));
+    return failed ? new Response(failed, { status: 500 }) : new Response(String(ok));
   },
 };

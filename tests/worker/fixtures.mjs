@@ -118,6 +118,16 @@ export async function startPair({ vars = {}, tenants = TENANTS, upstreamOptions 
   };
 }
 
+/** A pair for one test ([`startPair`]'s options): `fn({ up, router })` runs, then both are disposed. */
+export async function withPair(options, fn) {
+  const pair = await startPair(options);
+  try {
+    return await fn(pair);
+  } finally {
+    await pair.dispose();
+  }
+}
+
 /** Assert a router error: status, PostgREST shape, code; on /auth/v1 also error_code and msg. */
 export function assertRouterError(res, status, code, { auth = false } = {}) {
   assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status}: ${res.body}`);

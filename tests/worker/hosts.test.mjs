@@ -3,7 +3,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startUpstream } from "../support/upstream.mjs";
 import { startRouter } from "../support/router.mjs";
-import { ACME, GLOBEX, INITECH, TENANTS, JWT_SECRET, ANON_KEY, baseVars, hsToken, bearer, startPair, assertRouterError, requireBuilt } from "./fixtures.mjs";
+import { ACME, GLOBEX, INITECH, TENANTS, JWT_SECRET, ANON_KEY, baseVars, hsToken, bearer, startPair, withPair, assertRouterError, requireBuilt } from "./fixtures.mjs";
 
 function profileOf(t) {
   const { id, slug, name, status, custom_domain, signup, branding } = t;
@@ -231,18 +231,15 @@ describe("dedicated placement", () => {
 
 describe("configuration errors", () => {
   test("on /auth/v1 paths the router_misconfigured error also carries error_code and msg", async () => {
-    requireBuilt();
-    const up = await startUpstream({ tenants: TENANTS });
-    const vars = baseVars(up);
-    delete vars.BASE_DOMAINS;
-    const router = await startRouter(vars);
-    try {
+    const withoutBaseDomains = (up) => {
+      const vars = baseVars(up);
+      delete vars.BASE_DOMAINS;
+      return vars;
+    };
+    await withPair({ vars: withoutBaseDomains }, async ({ up, router }) => {
       const res = await router.request("crm.globex.test", "/auth/v1/user", { headers: bearer(hsToken(up)) });
       assertRouterError(res, 500, "router_misconfigured", { auth: true });
-    } finally {
-      await router.dispose();
-      await up.dispose();
-    }
+    });
   });
 
   for (const [name, mutate, variable] of [
@@ -255,12 +252,12 @@ describe("configuration errors", () => {
     ["JWT_ALGORITHMS with none", (v) => (v.JWT_ALGORITHMS = "none"), "JWT_ALGORITHMS"],
   ]) {
     test(`a misconfigured router (${name}) → 500 router_misconfigured naming ${variable}, logs it, forwards nothing`, async () => {
-      requireBuilt();
-      const up = await startUpstream({ tenants: TENANTS });
-      const vars = baseVars(up);
-      mutate(vars);
-      const router = await startRouter(vars);
-      try {
+      const mutated = (up) => {
+        const vars = baseVars(up);
+        mutate(vars);
+        return vars;
+      };
+      await withPair({ vars: mutated }, async ({ up, router }) => {
         for (const [host, path] of [
           ["acme.app.example", "/rest/v1/contacts"],
           ["crm.globex.test", "/storage/v1/object/x"],
@@ -276,10 +273,7 @@ describe("configuration errors", () => {
           router.rawLogs.some((l) => String(l.message).includes(variable)),
           `the misconfiguration should be logged naming ${variable}; logs: ${JSON.stringify(router.rawLogs.map((l) => l.message))}`,
         );
-      } finally {
-        await router.dispose();
-        await up.dispose();
-      }
+      });
     });
   }
 });

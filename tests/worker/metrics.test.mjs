@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { startUpstream } from "../support/upstream.mjs";
-import { startRouter, repoRoot } from "../support/router.mjs";
+import { repoRoot } from "../support/router.mjs";
 import { startRecordingRouter } from "../support/metrics-recorder.mjs";
-import { ACME, GLOBEX, TENANTS, baseVars, hsToken, bearer, anonKey, requireBuilt, sleep } from "./fixtures.mjs";
+import { ACME, GLOBEX, TENANTS, baseVars, hsToken, bearer, anonKey, requireBuilt, sleep, withPair } from "./fixtures.mjs";
 
 const LAYOUT = JSON.parse(fs.readFileSync(path.join(repoRoot, "crates/shared/src/metrics_layout.json"), "utf8"));
 /** A point's fields by name, read through the shared layout. */
@@ -152,18 +152,12 @@ describe("per-request Analytics Engine data points", () => {
 
 describe("without a METRICS binding", () => {
   test("requests are answered and nothing about metrics is logged", async () => {
-    requireBuilt();
-    const up2 = await startUpstream({ tenants: TENANTS });
-    const plain = await startRouter(baseVars(up2));
-    try {
-      const res = await plain.request("acme.app.example", "/rest/v1/contacts", { headers: bearer(hsToken(up2)) });
+    await withPair({}, async ({ up, router: plain }) => {
+      const res = await plain.request("acme.app.example", "/rest/v1/contacts", { headers: bearer(hsToken(up)) });
       assert.equal(res.status, 200);
       await plain.waitForLogs(1);
       assert.ok(plain.logs.some((l) => l.route === "/rest/v1" && l.status === 200));
       assert.ok(!plain.rawLogs.some((l) => /metrics/.test(l.message)), "no metrics error without a binding");
-    } finally {
-      await plain.dispose();
-      await up2.dispose();
-    }
+    });
   });
 });

@@ -29,18 +29,21 @@ export default {
     const real = u.searchParams.get("real") === "1";
     const concurrency = real ? Number(u.searchParams.get("c") ?? 1) : 1;
     const host = u.searchParams.get("host") ?? "acme.app.example";
+    // One token for every request, or (a POST body of one token per line) a new one each.
     const token = request.headers.get("x-loop-authorization");
+    const fresh = request.method === "POST" ? (await request.text()).split("\n").filter(Boolean) : null;
+    if (fresh && fresh.length < n) return new Response(`${fresh.length} tokens for ${n} requests`, { status: 400 });
     if (!w) return new Response("unknown worker", { status: 400 });
     const target = `https://${host}${u.searchParams.get("path") ?? "/rest/v1/contacts"}`;
-    const headers = { host, authorization: token, accept: "application/json", "user-agent": "loop", "cf-connecting-ip": "203.0.113.7" };
+    const headers = (i) => ({ host, authorization: fresh ? `Bearer ${fresh[i]}` : token, accept: "application/json", "user-agent": "loop", "cf-connecting-ip": "203.0.113.7" });
     if (!real) globalThis.fetch = standIn;
     let ok = 0;
     let failed = null;
     let next = 0;
     const one = async () => {
       while (next < n && !failed) {
-        next++;
-        const r = await w.fetch(new Request(target, { headers }), env, ctx);
+        const i = next++;
+        const r = await w.fetch(new Request(target, { headers: headers(i) }), env, ctx);
         // The body is read, as the client would; its bytes are the upstream's, not the Worker's work.
         await r.arrayBuffer();
         if (r.status === 200) ok++;

@@ -62,7 +62,11 @@ async function main() {
   const wd = await startWorkers(builds.map(([tag], i) => loopWorker(dirs[i], `loop${tag.toLowerCase()}`, vars, compat)), { keepLogs: false });
   try {
     console.log(pinCpus());
-    const tokens = { HS256: benchToken(up), ES256: signES256(userClaims(up.url, { sub: "00000000-0000-4000-8000-000000000001" })) };
+    const es = (extra = {}) => signES256({ ...userClaims(up.url, { sub: "00000000-0000-4000-8000-000000000001" }), ...extra });
+    // "ES256, new": a token never seen before for every request, minted here, one supply per loop.
+    const tokens = { HS256: benchToken(up), "ES256, repeated": es(), "ES256, new": null };
+    let minted = 0;
+    const supply = (n) => Array.from({ length: n }, () => es({ jti: `loop${minted++}`, session_id: `s${minted}` })).join("\n");
     // Two upstreams: the instant stand-in (the Workers' own work alone) and the real one over
     // 127.0.0.1, 16 requests in flight (the whole cost the issue counts, fetch included).
     const modes = [
@@ -79,8 +83,14 @@ async function main() {
       }
     }
     const once = async (c, n) => {
+      const body = c.token === null ? supply(n) : undefined;
       const cpu0 = workerdCpuSeconds();
-      const r = await httpRequest(wd.url, `${c.host}.loop`, `/?w=${c.w}&n=${n}${c.query}`, { headers: { "x-loop-authorization": `Bearer ${c.token}` }, timeoutMs: 300000 });
+      const r = await httpRequest(wd.url, `${c.host}.loop`, `/?w=${c.w}&n=${n}${c.query}`, {
+        method: body ? "POST" : "GET",
+        headers: { "x-loop-authorization": `Bearer ${c.token}` },
+        body,
+        timeoutMs: 300000,
+      });
       const cpu = workerdCpuSeconds() - cpu0;
       if (r.status !== 200 || r.body !== String(n)) throw new Error(`${c.w} on ${c.host}: ${r.status} ${r.body.slice(0, 300)}`);
       return (cpu * 1e6) / n;
@@ -93,7 +103,7 @@ async function main() {
         per[i].push(await once(cases[i], cases[i].n));
       }
     }
-    console.log(`in-isolate loop: ${ROUNDS} rotated rounds per Worker, workerd CPU per request (µs) over the pass-through's; HS256: the router's token cached after the first request, the rival verifies every one; ES256 the same, one repeated token`);
+    console.log(`in-isolate loop: ${ROUNDS} rotated rounds per Worker, workerd CPU per request (µs) over the pass-through's; HS256 and ES256 repeated: the router's token cached after the first request, the rival verifies every one; ES256 new: every request a token never seen`);
     for (const [mode, , n] of modes) {
       console.log(`${mode} (${n} requests a loop):`);
       for (const alg of Object.keys(tokens)) {

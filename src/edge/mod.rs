@@ -3,6 +3,7 @@
 //!
 //! | room | what |
 //! | --- | --- |
+//! | `allocator` | the global allocator (talc) |
 //! | `js` | JS declarations web-sys lacks; `bound` (a key into a function made once) |
 //! | `parking` | the one table where a request's state waits: tasks between polls, awaited promises |
 //! | `promises` | a promise or a timer as a future, settled through `parking` |
@@ -22,6 +23,7 @@
 #[cfg(all(feature = "machinery", feature = "std-futures"))]
 compile_error!("the machinery probes test the hand-written executor: not with std-futures");
 
+mod allocator;
 mod env;
 mod executor;
 mod headers;

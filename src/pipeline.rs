@@ -447,14 +447,13 @@ impl Router {
         record.ok_or(RouterError::TenantNotFound)
     }
 
-    /// The hosts of the request's tenant (none before it is known), made once per request.
+    /// The hosts of the request's tenant, made once per request; none before it is known (and
+    /// nothing is kept then, so an early call cannot leave the list empty for later ones).
     fn hosts<'c>(&self, ctx: &'c RequestCtx) -> &'c [String] {
-        ctx.tenant_hosts.get_or_init(|| {
-            ctx.tenant
-                .as_deref()
-                .map(|t| self.tenant_hosts(t))
-                .unwrap_or_default()
-        })
+        match &ctx.tenant {
+            None => &[],
+            Some(t) => ctx.tenant_hosts.get_or_init(|| self.tenant_hosts(t)),
+        }
     }
 
     /// Every host the tenant is served on: its slug under each base domain and its custom domain.

@@ -868,3 +868,24 @@ async fn a_service_credential_anywhere_in_the_request_is_refused() {
         (400, Some("ambiguous_credentials"))
     );
 }
+
+#[tokio::test]
+async fn tenant_hosts_asked_for_before_the_tenant_is_known_are_not_kept_for_later() {
+    let r = router(&[]);
+    let mut ctx = run(&r, req("GET", "nobody.app.example", "/rest/v1/x", &[]), b"")
+        .await
+        .ctx;
+    assert!(ctx.tenant.is_none());
+    assert!(r.hosts(&ctx).is_empty());
+    let acme = run(&r, req("GET", "acme.app.example", "/rest/v1/x", &[]), b"")
+        .await
+        .ctx
+        .tenant
+        .expect("acme resolves");
+    ctx.tenant = Some(acme);
+    assert!(
+        r.hosts(&ctx).iter().any(|h| h == "acme.app.example"),
+        "{:?}",
+        r.hosts(&ctx)
+    );
+}

@@ -5,7 +5,6 @@
 import fs from "node:fs";
 import path from "node:path";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -73,6 +72,11 @@ export function benchToken(up, extra = {}) {
   return signHS256(benchClaims(up, extra), SECRET);
 }
 
+/** An ES256 user token for the benchmark's tenant, signed with the stand-in's JWKS key. */
+export function benchEs256Token(up, extra = {}) {
+  return signES256(benchClaims(up, extra));
+}
+
 /** Starts the stack; `buildDir` picks the router build, `shared` goes to Miniflare (e.g. inspectorPort). */
 export async function startBenchStack({ buildDir, shared = {} } = {}) {
   const up = await startUpstream({ tenants: [TENANT] });
@@ -127,7 +131,7 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
     pinned,
     base: wd.url,
     hs256: (extra) => benchToken(up, extra),
-    es256: (extra) => signES256(benchClaims(up, extra)),
+    es256: (extra) => benchEs256Token(up, extra),
     async dispose() {
       await wd.dispose().catch(() => {});
       await up.dispose();
@@ -135,16 +139,12 @@ export async function startBenchStack({ buildDir, shared = {} } = {}) {
   };
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+export { freePort } from "../../tests/support/ports.mjs";
+
+/** The median of the finite figures in `xs` (NaN when there are none). */
+export function median(xs) {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
 }
 
 /** This process's workerd children from /proc: pid and CPU ticks (user + system) used so far. */

@@ -10,12 +10,12 @@
 //   await signedIn(page, email), await signedOut(page), await shot(page, name)
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { startStack, SEED } from "../support/stack.mjs";
 import { startFrontend } from "../support/frontend.mjs";
 import { repoRoot } from "../support/router.mjs";
+import { freePort } from "../support/ports.mjs";
 
 export const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 export const SHOTS = path.join(repoRoot, "test-artifacts", "browser");
@@ -24,14 +24,6 @@ const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
   // Every name is 127.0.0.1: nothing leaves the machine.
   "--host-resolver-rules=MAP * 127.0.0.1"];
-
-export async function freePort() {
-  const s = net.createServer();
-  await new Promise((r) => s.listen(0, "127.0.0.1", r));
-  const p = s.address().port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 /** Debian's Chromium, headless, every name resolved to 127.0.0.1 (one per suite; contexts are devices). */
 export function launchChromium(extraArgs = []) {

@@ -401,11 +401,3 @@ export async function startUpstream({ tenants = [], rs256 = true } = {}) {
   return up;
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on (for 502 tests). */
-export async function closedPort() {
-  const s = http.createServer();
-  await new Promise((r) => s.listen(0, "127.0.0.1", r));
-  const port = s.address().port;
-  await new Promise((r) => s.close(r));
-  return port;
-}

@@ -1,7 +1,8 @@
 // What reaches the upstream and what the client gets back, for forwarded API requests (SPEC §1.4).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startUpstream, closedPort } from "../support/upstream.mjs";
+import { startUpstream } from "../support/upstream.mjs";
+import { freePort } from "../support/ports.mjs";
 import { startRouter } from "../support/router.mjs";
 import { HOSTS, TENANTS, ANON_KEY, baseVars, hsToken, esToken, bearer, startPair, assertRouterError, requireBuilt } from "./fixtures.mjs";
 
@@ -247,7 +248,7 @@ describe("FRONTEND_ORIGIN", () => {
 describe("upstream failures", () => {
   test("upstream unreachable (nothing listening on SUPABASE_URL) → 502 upstream_unreachable", async () => {
     requireBuilt();
-    const port = await closedPort();
+    const port = await freePort();
     const up = { url: `http://127.0.0.1:${port}` };
     const router = await startRouter(baseVars(up));
     try {

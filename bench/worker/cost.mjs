@@ -32,7 +32,7 @@ import zlib from "node:zlib";
 import { routerBuilt, buildDir, startWorkers, routerWorkerOptions, jsWorkerOptions, compatFromWranglerToml, httpRequest } from "../../tests/support/router.mjs";
 import { startUpstream } from "../../tests/support/upstream.mjs";
 import { busyUs, sampled } from "./inspector.mjs";
-import { startBenchStack, freePort, load, interleaved, HOST, PASS_HOST, RIVAL_HOST, STD_HOST, PATH, TENANT, benchVars, rivalWorkerOptions, stdBuilt } from "./stack.mjs";
+import { startBenchStack, freePort, load, interleaved, HOST, PASS_HOST, RIVAL_HOST, STD_HOST, PATH, TENANT, benchVars, rivalWorkerOptions, stdBuilt, median } from "./stack.mjs";
 
 const REQUESTS = Number(process.env.COST_REQUESTS ?? 150);
 const ROUNDS = Math.max(5, Number(process.env.COST_ROUNDS ?? 21));
@@ -42,10 +42,6 @@ const WARMUP = Math.ceil(REQUESTS / 10);
 const ISO_ROUNDS = Math.max(5, Number(process.env.COST_ISO_ROUNDS ?? 7));
 const SAMPLE_US = 100;
 
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 const list = (xs, d) => xs.map((x) => fmt(x, d)).join(" ");
 

@@ -1,9 +1,10 @@
 // The in-isolate loop (bench/worker/loop.mjs): one Worker holding the router (its build copied
 // beside this file), the JS rival and the pass-through Worker, each called in a loop of `n`
 // requests inside ONE request to this Worker, against a stand-in upstream `fetch` that answers at
-// once, or (`real=1`) the real upstream. Time cannot be read inside a Worker (the clock stands still between I/O), so the driver
-// measures workerd's CPU around the whole loop from outside; with thousands of requests per loop,
-// Miniflare's own per-request work and the scheduler's noise fall to a few percent of the figure.
+// once, or (`real=1`) the real upstream. Time cannot be read inside a Worker (the clock stands
+// still between I/O), so the driver measures workerd's CPU around the whole loop from outside;
+// with thousands of requests per loop, Miniflare's own per-request work and the scheduler's noise
+// fall to a few percent of the figure.
 import router from "./entry.mjs";
 import rival from "./rival.mjs";
 import passthrough from "./passthrough.js";

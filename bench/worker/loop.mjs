@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The router's own cost beside the rival's, measured without the network: each Worker's fetch
-// handler called in a loop inside one request (loop-entry.mjs), the upstream a stand-in answering
-// at once; workerd's CPU (schedstat, ns) around each loop, less the pass-through's. Deterministic
-// enough (a few % a round) to tell apart changes of a few µs, where the isolate-time figures of
-// cost.mjs move by ±100 µs a round; it leaves out the real fetch's own work, which both pay.
+// The router's cost beside the rival's, without Miniflare in front of every request: each
+// Worker's fetch handler called in a loop inside one request (loop-entry.mjs); workerd's CPU
+// (schedstat, ns) around each loop, less the pass-through's. Against a stand-in upstream that
+// answers at once (the Workers' own work alone, the real fetch's left out, which both pay) it is
+// steady enough (a few % a round) to tell apart changes of a few µs, where the isolate-time
+// figures of cost.mjs move by ±100 µs a round.
 //
 //   node bench/worker/loop.mjs                 (after `bash scripts/build-worker.sh`)
 //   LOOP_N=2000 LOOP_REAL_N=1000 LOOP_ROUNDS=9 LOOP_B=build-std node bench/worker/loop.mjs
@@ -17,17 +18,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildDir, routerBuilt, startWorkers, compatFromWranglerToml, httpRequest } from "../../tests/support/router.mjs";
 import { startUpstream } from "../../tests/support/upstream.mjs";
-import { benchVars, benchToken, TENANT, pinCpus, workerdCpuSeconds } from "./stack.mjs";
-import { signES256, userClaims } from "../../tests/support/upstream.mjs";
+import { benchVars, benchToken, benchEs256Token, TENANT, pinCpus, workerdCpuSeconds, median } from "./stack.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.LOOP_N ?? 2000);
 const REAL_N = Number(process.env.LOOP_REAL_N ?? 1000);
 const ROUNDS = Math.max(5, Number(process.env.LOOP_ROUNDS ?? 9));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** A module dir holding one router build, the rival, the pass-through and the loop entry. */
 function loopDir(build, tag) {
@@ -62,7 +58,7 @@ async function main() {
   const wd = await startWorkers(builds.map(([tag], i) => loopWorker(dirs[i], `loop${tag.toLowerCase()}`, vars, compat)), { keepLogs: false });
   try {
     console.log(pinCpus());
-    const es = (extra = {}) => signES256({ ...userClaims(up.url, { sub: "00000000-0000-4000-8000-000000000001" }), ...extra });
+    const es = (extra) => benchEs256Token(up, extra);
     // "ES256, new": a token never seen before for every request, minted here, one supply per loop.
     const tokens = { HS256: benchToken(up), "ES256, repeated": es(), "ES256, new": null };
     let minted = 0;
@@ -87,7 +83,7 @@ async function main() {
       const cpu0 = workerdCpuSeconds();
       const r = await httpRequest(wd.url, `${c.host}.loop`, `/?w=${c.w}&n=${n}${c.query}`, {
         method: body ? "POST" : "GET",
-        headers: { "x-loop-authorization": `Bearer ${c.token}` },
+        headers: c.token === null ? {} : { "x-loop-authorization": `Bearer ${c.token}` },
         body,
         timeoutMs: 300000,
       });

@@ -1,6 +1,6 @@
 //! Test-only exports (cargo feature `machinery`, built into `build-machinery/`, never deployed):
 //! probes of the executor and the parking table for tests/worker/executor.test.mjs, through the
-//! same `spawn`, `Awaited` and `Sleep` the router's requests use.
+//! same `spawn`, `Awaited` and `Sleep` the router's requests use, and of the upstream header edits.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -102,7 +102,7 @@ pub fn sweep(after_ms: f64) -> u32 {
 }
 
 /// `headers` with `edits` (a JSON list of `[op, name, value]`, op `-`, `=` or `+`) applied as the
-/// upstream fetch applies them: `{lines}` (the result, as `name\nvalue\n` lines) or `{error}`.
+/// upstream fetch applies them: `{headers}` (the result, `[name, value]` pairs) or `{error}`.
 #[wasm_bindgen(js_name = machineryEditHeaders)]
 pub fn edit_headers(headers: web_sys::Headers, edits: &str) -> JsValue {
     use crate::proxy::headers::HeaderEdit;
@@ -121,13 +121,10 @@ pub fn edit_headers(headers: web_sys::Headers, edits: &str) -> JsValue {
         })
         .collect();
     match super::headers::edited(&headers, &edits) {
-        Ok(out) => {
-            let lines: String = super::headers::pairs(&out)
-                .iter()
-                .map(|(k, v)| format!("{k}\n{v}\n"))
-                .collect();
-            report(&[("lines", JsValue::from_str(&lines))])
-        }
+        Ok(out) => report(&[(
+            "headers",
+            super::headers::list(&super::headers::pairs(&out)),
+        )]),
         Err(e) => report(&[("error", JsValue::from_str(&e))]),
     }
 }

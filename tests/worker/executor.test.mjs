@@ -128,34 +128,27 @@ describe("the edge's executor and parking table", () => {
       assert.equal(res.status, 200, res.body);
       return res.json();
     };
-    const linesOf = (lines) => {
-      const out = [];
-      const parts = lines.split("\n");
-      for (let i = 0; i + 1 < parts.length; i += 2) out.push([parts[i], parts[i + 1]]);
-      return out;
-    };
 
     test("edits go across as lines in one call: removed, set (replacing every value) and appended, names without case", async () => {
-      const { lines, error } = await edit([["-", "X-Drop", ""], ["=", "x-keep", "replaced"], ["+", "x-keep", "second"], ["=", "x-tenant-id", "t1"]]);
+      const { headers: got, error } = await edit([["-", "X-Drop", ""], ["=", "x-keep", "replaced"], ["+", "x-keep", "second"], ["=", "x-tenant-id", "t1"]]);
       assert.equal(error, undefined);
-      const got = linesOf(lines);
       assert.ok(!got.some(([k]) => k === "x-drop"), "removed");
       assert.equal(got.find(([k]) => k === "x-keep")?.[1], "replaced, second", "set then appended");
       assert.equal(got.find(([k]) => k === "x-tenant-id")?.[1], "t1");
     });
 
     test("an edit the runtime refuses stops the copy with an error naming the header", async () => {
-      const { lines, error } = await edit([["=", "x-tenant-id", "t1"], ["=", "bad name", "v"]]);
-      assert.equal(lines, undefined, "no headers when an edit is refused");
+      const { headers, error } = await edit([["=", "x-tenant-id", "t1"], ["=", "bad name", "v"]]);
+      assert.equal(headers, undefined, "no headers when an edit is refused");
       assert.match(error, /^header bad name refused: /);
     });
 
     test("a value holding a line break cannot go as lines: the edits go one call each, and the runtime's refusal names the header", async () => {
-      const { lines, error } = await edit([["=", "x-tenant-id", "t1"], ["=", "x-evil", "a\nx-tenant-id: t2"]]);
-      assert.equal(lines, undefined, "the split value must not smuggle a header in");
+      const { headers, error } = await edit([["=", "x-tenant-id", "t1"], ["=", "x-evil", "a\nx-tenant-id: t2"]]);
+      assert.equal(headers, undefined, "the split value must not smuggle a header in");
       assert.match(error, /^header x-evil refused: /);
       const named = await edit([["-", "x-drop\nx-keep", ""]]);
-      assert.equal(named.lines, undefined);
+      assert.equal(named.headers, undefined);
       assert.match(named.error, /^header x-drop\nx-keep refused: /);
     });
   });

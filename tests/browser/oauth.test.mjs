@@ -56,15 +56,21 @@ async function continueWithGithub(page, host, email) {
   await signedIn(page, email);
 }
 
+/** A new account at the provider, already signed in there: its email (the login is its local part). */
+function providerAccount(tag, name) {
+  const email = uniqueEmail(tag);
+  const login = email.split("@")[0];
+  idp.addAccount({ login, name, email });
+  idp.signInAs(login);
+  return email;
+}
+
 for (const [label, host, tenant] of [
   ["slug-host", SEED.acme.host, SEED.acme.id],
   ["custom-domain", INITECH.host, INITECH.id],
 ]) {
   test(`${label}: OAuth sign-in on ${host} lands signed in there and joins that tenant, once`, { timeout: 90_000 }, async () => {
-    const email = uniqueEmail(`oauth-${label}`);
-    const login = email.split("@")[0];
-    idp.addAccount({ login, name: `OAuth ${label}`, email });
-    idp.signInAs(login);
+    const email = providerAccount(`oauth-${label}`, `OAuth ${label}`);
     const device = await b.device();
     try {
       const page = device.page;
@@ -109,10 +115,7 @@ for (const [label, host, tenant] of [
 }
 
 test("the join RPC refuses a second call for a user who joined (the database's once)", { timeout: 30_000 }, async () => {
-  const email = uniqueEmail("oauth-twice");
-  const login = email.split("@")[0];
-  idp.addAccount({ login, email });
-  idp.signInAs(login);
+  const email = providerAccount("oauth-twice");
   const device = await b.device();
   try {
     await continueWithGithub(device.page, SEED.acme.host, email);
@@ -139,10 +142,7 @@ test("the join RPC refuses a second call for a user who joined (the database's o
 });
 
 test("invite-only custom domain: no OAuth button, and an OAuth attempt creates no account and no membership", { timeout: 60_000 }, async () => {
-  const email = uniqueEmail("oauth-closed");
-  const login = email.split("@")[0];
-  idp.addAccount({ login, email });
-  idp.signInAs(login);
+  const email = providerAccount("oauth-closed");
   const device = await b.device();
   try {
     const page = device.page;

@@ -425,6 +425,11 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     return r.rows[0] ?? null;
   }
 
+  /** The user `id` outside any transaction (the pool lends and takes back a client). */
+  function userById(id) {
+    return loadUser(pool, id);
+  }
+
   async function mintSession(user, { hook = state.hookEnabled, method = "password", aal = "aal1" } = {}) {
     const sessionId = crypto.randomUUID();
     const amr = [{ method, timestamp: Math.floor(Date.now() / 1000) }];
@@ -736,12 +741,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
         await sendEmailChange(user, email, redirectTarget(redirectTo));
       }
     }
-    const c = await pool.connect();
-    try {
-      return userOut(await loadUser(c, user.id));
-    } finally {
-      c.release();
-    }
+    return userOut(await userById(user.id));
   }
 
   // GoTrue's email change mail (internal/api/mail.go): a token for the new address, and with the secure
@@ -1019,13 +1019,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       throw new AuthError(400, "bad_code_verifier", "code challenge does not match previously saved code verifier");
     }
     flowStates.delete(flow.id);
-    const c = await pool.connect();
-    let user;
-    try {
-      user = await loadUser(c, flow.userId);
-    } finally {
-      c.release();
-    }
+    const user = await userById(flow.userId);
     if (!user) throw new AuthError(404, "user_not_found", "User not found");
     return { ...(await mintSession(user, { method: "oauth" })), provider_token: flow.providerToken };
   }
@@ -1098,13 +1092,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     if (!session || session.revoked) throw new AuthError(400, "session_not_found", "Session from session_id claim in JWT does not exist");
     if (entry.used) throw new AuthError(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used");
     entry.used = true;
-    const c = await pool.connect();
-    let user;
-    try {
-      user = await loadUser(c, entry.userId);
-    } finally {
-      c.release();
-    }
+    const user = await userById(entry.userId);
     if (!user) throw new AuthError(400, "user_not_found", "User not found");
     const access_token = await mintAccessToken(user, entry.sessionId, { amr: session.amr, aal: session.aal });
     const refresh_token = crypto.randomBytes(9).toString("base64url").slice(0, 12);
@@ -1121,14 +1109,9 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
       const s = sessions.get(claims.session_id);
       if (!s || s.revoked) throw new AuthError(403, "session_not_found", "Session from session_id claim in JWT does not exist");
     }
-    const c = await pool.connect();
-    try {
-      const u = await loadUser(c, claims.sub);
-      if (!u) throw new AuthError(403, "user_not_found", "User from sub claim in JWT does not exist");
-      return { user: u, claims };
-    } finally {
-      c.release();
-    }
+    const u = await userById(claims.sub);
+    if (!u) throw new AuthError(403, "user_not_found", "User from sub claim in JWT does not exist");
+    return { user: u, claims };
   }
 
   function logout(claims, scope) {
@@ -1233,13 +1216,7 @@ export function createAuthStandin({ pool, publicUrl, jwtSecret, alg = "ES256" })
     },
     /** A fresh session for an existing user id, optionally without the hook (no tenant_ids). */
     async sessionFor(userId, { hook = state.hookEnabled, aal = "aal1" } = {}) {
-      const c = await pool.connect();
-      let u;
-      try {
-        u = await loadUser(c, userId);
-      } finally {
-        c.release();
-      }
+      const u = await userById(userId);
       if (!u) throw new Error(`no auth.users row ${userId}`);
       return mintSession(u, { hook, aal });
     },

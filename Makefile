@@ -24,6 +24,7 @@ bench:
 	bash scripts/build-worker.sh
 	$(ENV) node bench/worker/cost.mjs
 	$(ENV) node bench/worker/loop.mjs
+	$(ENV) node bench/worker/plain.mjs
 	$(ENV) node bench/worker/run.mjs
 	bash bench/sql/run.sh
 

@@ -30,6 +30,8 @@ const ROUNDS = Math.max(5, Number(process.env.PLAIN_ROUNDS ?? 11));
 const WARMUP = 200;
 const CONCURRENCY = 16;
 const B_DIR = process.env.PLAIN_B ? path.resolve(process.env.PLAIN_B) : null;
+// V8 flags for the whole workerd (e.g. `--no-liftoff`: every wasm function optimised from the start).
+const V8_FLAGS = (process.env.PLAIN_V8_FLAGS ?? "").split(" ").filter(Boolean);
 const here = path.dirname(new URL(import.meta.url).pathname);
 
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
@@ -60,7 +62,7 @@ function config(workers, dir) {
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [ ${services}, (name = "internet", network = (allow = ["private", "public", "local"])) ],
-  sockets = [ ${sockets} ],
+  sockets = [ ${sockets} ],${V8_FLAGS.length ? `\n  v8Flags = ${JSON.stringify(V8_FLAGS)},` : ""}
 );
 ${defs.join("\n")}
 `;
@@ -95,7 +97,7 @@ async function main() {
       // workerd takes a moment to listen; a bounded wait.
       const ok = await load(base(workers.pass), HOST, PATH, () => ({}), { n: 1, concurrency: 1 }).then(() => true, () => false);
       if (ok) break;
-      if (i > 100) throw new Error(`workerd did not start: see ${dir}/workerd.log`);
+      if (i > 100) throw new Error(`workerd did not start:\n${fs.readFileSync(path.join(dir, "workerd.log"), "utf8")}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const hs = benchToken(up);

@@ -17,13 +17,11 @@
 //   CPU ratio                 = router's / rival's     [targets ≤ 1.0×; cached token ≤ 0.75×]
 //   throughput ratio          = router's req/s / rival's                        [target ≥ 1.0×]
 
-import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { spawn } from "node:child_process";
-import { repoRoot, buildDir, routerBuilt, compatFromWranglerToml } from "../../tests/support/router.mjs";
+import { buildDir, routerBuilt } from "../../tests/support/router.mjs";
 import { startUpstream } from "../../tests/support/upstream.mjs";
-import { TENANT, HOST, RIVAL_HOST, PATH, benchVars, benchToken, benchEs256Token, load, interleaved, pinCpus, freePort, median } from "./stack.mjs";
+import { TENANT, HOST, RIVAL_HOST, PATH, benchVars, benchToken, benchEs256Token, load, interleaved, pinCpus, median } from "./stack.mjs";
+import { startPlainWorkerd, passthroughModules, routerModules, rivalModules } from "./plain-workerd.mjs";
 
 const REQUESTS = Number(process.env.PLAIN_REQUESTS ?? 2000);
 const ROUNDS = Math.max(5, Number(process.env.PLAIN_ROUNDS ?? 11));
@@ -32,41 +30,9 @@ const CONCURRENCY = 16;
 const B_DIR = process.env.PLAIN_B ? path.resolve(process.env.PLAIN_B) : null;
 // V8 flags for the whole workerd (e.g. `--no-liftoff`: every wasm function optimised from the start).
 const V8_FLAGS = (process.env.PLAIN_V8_FLAGS ?? "").split(" ").filter(Boolean);
-const here = path.dirname(new URL(import.meta.url).pathname);
 
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 const list = (xs, d = 0) => xs.map((x) => fmt(x, d)).join(" ");
-
-const text = (bindings) =>
-  Object.entries(bindings)
-    .map(([name, value]) => `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(value)})`)
-    .join(", ");
-
-/** A workerd config: one service and one socket per Worker; modules are embedded from `dir`. */
-function config(workers, dir) {
-  // Every Worker with the router's compatibility date and flags (wrangler.toml).
-  const compat = compatFromWranglerToml();
-  const services = workers.map((w) => `(name = "${w.name}", worker = .${w.name})`).join(", ");
-  const sockets = workers
-    .map((w) => `(name = "${w.name}", address = "127.0.0.1:${w.port}", http = (), service = "${w.name}")`)
-    .join(", ");
-  const defs = workers.map(
-    (w) => `const ${w.name} :Workerd.Worker = (
-  modules = [ ${w.modules.map((m) => `(name = ${JSON.stringify(m.name)}, ${m.wasm ? "wasm" : "esModule"} = embed ${JSON.stringify(path.relative(dir, m.path))})`).join(", ")} ],
-  compatibilityDate = ${JSON.stringify(compat.date)},
-  compatibilityFlags = ${JSON.stringify(compat.flags)},
-  bindings = [ ${text(w.bindings)} ],
-  globalOutbound = "internet",
-);`,
-  );
-  return `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ ${services}, (name = "internet", network = (allow = ["private", "public", "local"])) ],
-  sockets = [ ${sockets} ],${V8_FLAGS.length ? `\n  v8Flags = ${JSON.stringify(V8_FLAGS)},` : ""}
-);
-${defs.join("\n")}
-`;
-}
 
 async function main() {
   if (!routerBuilt()) {
@@ -74,32 +40,17 @@ async function main() {
     process.exit(1);
   }
   const up = await startUpstream({ tenants: [TENANT] });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tenant-router-plain-"));
-  const passthrough = [{ name: "passthrough.js", path: path.join(here, "passthrough.js") }];
-  const router = (build) =>
-    ["entry.mjs", "index.js", ...fs.readdirSync(build).filter((f) => f.endsWith(".wasm"))].map((f) => ({ name: f, path: path.join(build, f), wasm: f.endsWith(".wasm") }));
   const vars = benchVars(up);
   const workers = {
-    pass: { name: "pass", port: await freePort(), bindings: { UPSTREAM_URL: up.url }, modules: passthrough },
-    work: { name: "passwork", port: await freePort(), bindings: { UPSTREAM_URL: up.url, LOG_LINE: "true", EDITS: "true", DEADLINE: "true" }, modules: passthrough },
-    router: { name: "router", port: await freePort(), bindings: vars, modules: router(buildDir) },
-    rival: { name: "rival", port: await freePort(), bindings: { ...vars, BASE_DOMAINS: "rival.example" }, modules: [{ name: "entry.mjs", path: path.join(here, "rival", "entry.mjs") }] },
-    ...(B_DIR ? { routerB: { name: "routerb", port: await freePort(), bindings: vars, modules: router(B_DIR) } } : {}),
+    pass: { name: "pass", bindings: { UPSTREAM_URL: up.url }, modules: passthroughModules },
+    work: { name: "passwork", bindings: { UPSTREAM_URL: up.url, LOG_LINE: "true", EDITS: "true", DEADLINE: "true" }, modules: passthroughModules },
+    router: { name: "router", bindings: vars, modules: routerModules(buildDir) },
+    rival: { name: "rival", bindings: { ...vars, BASE_DOMAINS: "rival.example" }, modules: rivalModules },
+    ...(B_DIR ? { routerB: { name: "routerb", bindings: vars, modules: routerModules(B_DIR) } } : {}),
   };
-  fs.writeFileSync(path.join(dir, "config.capnp"), config(Object.values(workers), dir));
-  const logFile = fs.openSync(path.join(dir, "workerd.log"), "w");
-  const wd = spawn(path.join(repoRoot, "node_modules/.bin/workerd"), ["serve", path.join(dir, "config.capnp")], {
-    stdio: ["ignore", logFile, logFile],
-  });
+  let wd;
   try {
-    const base = (w) => `http://127.0.0.1:${w.port}`;
-    for (let i = 0; ; i++) {
-      // workerd takes a moment to listen; a bounded wait.
-      const ok = await load(base(workers.pass), HOST, PATH, () => ({}), { n: 1, concurrency: 1 }).then(() => true, () => false);
-      if (ok) break;
-      if (i > 100) throw new Error(`workerd did not start:\n${fs.readFileSync(path.join(dir, "workerd.log"), "utf8")}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    wd = await startPlainWorkerd(Object.values(workers), { v8Flags: V8_FLAGS });
     const hs = benchToken(up);
     const es = benchEs256Token(up);
     // A supply of tokens never seen, minted before the run: one per request of one Worker's rounds.
@@ -138,7 +89,7 @@ async function main() {
       ROUNDS,
       (i) => {
         const token = runs[i][3];
-        return load(base(runs[i][1]), runs[i][2], PATH, () => ({ authorization: `Bearer ${token()}` }), { n: REQUESTS, warmup: WARMUP, concurrency: CONCURRENCY });
+        return load(runs[i][1].base, runs[i][2], PATH, () => ({ authorization: `Bearer ${token()}` }), { n: REQUESTS, warmup: WARMUP, concurrency: CONCURRENCY });
       },
       { rotate: true },
     );
@@ -169,10 +120,8 @@ async function main() {
       }
     }
   } finally {
-    wd.kill();
-    fs.closeSync(logFile);
+    wd?.stop();
     await up.dispose();
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The router beside the rival (rival/entry.mjs, a JS Worker doing its whole job with WebCrypto) in
 // a plain workerd, without Miniflare's entry Worker in front of every request: about 600 µs of CPU a
 // request on these machines, moving by hundreds between rounds, which in cost.mjs buries the
